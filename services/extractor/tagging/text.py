@@ -72,12 +72,10 @@ class Sentence:
 
 
 # Abbreviations that end with a period without ending the sentence.
-_ABBREV = frozenset(
-    (
-        "mr mrs ms dr gen lt col maj capt sgt cpl pvt brig adm cmdr gov sen rep st no nos vs jan feb mar apr jun jul aug sep "
-        "sept oct nov dec u.s u.n u.k e.g i.e etc approx est al el inc ltd co corp dept mt ft sq km fig"
-    ).split()
-)
+_ABBREV_WORDS = """mr mrs ms dr gen lt col maj capt sgt cpl pvt brig adm cmdr gov sen rep st no nos
+vs jan feb mar apr jun jul aug sep sept oct nov dec u.s u.n u.k e.g i.e etc approx est al el inc
+ltd co corp dept mt ft sq km fig"""
+_ABBREV = frozenset(_ABBREV_WORDS.split())
 _SENT_END_RE = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|[.!?]+[\"'”’)\]]*$")
 _PARA_RE = re.compile(r"\n\s*\n|\r\n\s*\r\n")
 
