@@ -19,7 +19,8 @@ class ConfigError(NewswatchError):
 class ContractError(NewswatchError):
     """A message does not match its topic's contract (bad JSON, unknown version, missing field).
 
-    ``field`` names the offending field when there is one, so the dead-letter record says what to fix.
+    ``field`` names the offending field when there is one, so the dead-letter record says what
+    to fix.
     """
 
     def __init__(self, message: str, *, field: str | None = None) -> None:

@@ -22,11 +22,11 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from newswatch.errors import ConfigError
 
 __all__ = [
-    "Settings",
+    "DEFAULT_CONFIG_FILE",
     "FeedConfig",
+    "Settings",
     "load_settings",
     "resolve_config_path",
-    "DEFAULT_CONFIG_FILE",
 ]
 
 DEFAULT_CONFIG_FILE = "newswatch.yaml"
@@ -317,7 +317,7 @@ class Settings(BaseSettings):
 def resolve_config_path(
     explicit: str | Path | None, environ: Mapping[str, str] | None = None
 ) -> Path | None:
-    """Which config file to read: ``--config``, else ``$NEWSWATCH_CONFIG``, else ./newswatch.yaml."""
+    """Which config file to read: ``--config``, else ``$NEWSWATCH_CONFIG``, else newswatch.yaml."""
     env = os.environ if environ is None else environ
     if explicit:
         return Path(explicit)

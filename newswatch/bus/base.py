@@ -32,15 +32,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
-    "Headers",
-    "TopicPartition",
-    "Message",
-    "TopicSpec",
-    "TopicInfo",
-    "Producer",
-    "Consumer",
     "Bus",
+    "Consumer",
+    "Headers",
+    "Message",
     "OffsetReset",
+    "Producer",
+    "TopicInfo",
+    "TopicPartition",
+    "TopicSpec",
 ]
 
 Headers = Sequence[tuple[str, bytes]]
@@ -205,9 +205,7 @@ class Bus(abc.ABC):
     def list_topics(self) -> list[TopicInfo]: ...
 
     @abc.abstractmethod
-    def read(
-        self, topic: str, *, from_beginning: bool = False, limit: int = 10
-    ) -> list[Message]:
+    def read(self, topic: str, *, from_beginning: bool = False, limit: int = 10) -> list[Message]:
         """Read without a group (``topics tail``): the last ``limit`` messages over all partitions,
         or the first ``limit`` with ``from_beginning``, ordered by timestamp."""
 

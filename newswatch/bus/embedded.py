@@ -32,6 +32,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from newswatch.bus.base import (
     Bus,
@@ -160,7 +161,7 @@ def _decode_headers(raw: bytes | None) -> tuple[tuple[str, bytes], ...]:
 
 
 class EmbeddedBus(Bus):
-    """A bus over one SQLite file. Cheap to create; every producer/consumer has its own connection."""
+    """A bus over one SQLite file; each producer and consumer opens its own connection."""
 
     name = "embedded"
 
@@ -336,16 +337,16 @@ def _create_topic(
         )
 
 
-def _row_to_message(row: tuple[object, ...]) -> Message:
+def _row_to_message(row: Any) -> Message:
     topic, partition, offset, key, value, headers, ts = row
     return Message(
-        topic=str(topic),
-        partition=int(partition),  # type: ignore[call-overload]
-        offset=int(offset),  # type: ignore[call-overload]
-        key=None if key is None else bytes(key),  # type: ignore[arg-type]
-        value=bytes(value),  # type: ignore[arg-type]
-        headers=_decode_headers(headers),  # type: ignore[arg-type]
-        timestamp=float(ts),  # type: ignore[arg-type]
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        key=None if key is None else bytes(key),
+        value=bytes(value),
+        headers=_decode_headers(headers),
+        timestamp=ts,
     )
 
 
@@ -508,7 +509,8 @@ class EmbeddedConsumer(Consumer):
             for tp in sorted(target - owned):
                 if tp not in owners:
                     conn.execute(
-                        "INSERT INTO bus_owners (grp, topic, partition, member) VALUES (?, ?, ?, ?)",
+                        "INSERT INTO bus_owners (grp, topic, partition, member) "
+                        "VALUES (?, ?, ?, ?)",
                         (self.group, tp.topic, tp.partition, self.member_id),
                     )
                     owned.add(tp)
@@ -602,7 +604,10 @@ class EmbeddedConsumer(Consumer):
                     "INSERT INTO bus_offsets (grp, topic, partition, offset, committed_at) "
                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT (grp, topic, partition) "
                     "DO UPDATE SET offset = excluded.offset, committed_at = excluded.committed_at",
-                    [(self.group, tp.topic, tp.partition, off, now) for tp, off in to_commit.items()],
+                    [
+                        (self.group, tp.topic, tp.partition, off, now)
+                        for tp, off in to_commit.items()
+                    ],
                 )
 
     def seek_to_beginning(self, partitions: Iterable[TopicPartition] | None = None) -> None:

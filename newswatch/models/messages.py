@@ -19,13 +19,13 @@ from newswatch.errors import ContractError
 from newswatch.models.events import Actor, Event, Place
 
 __all__ = [
+    "MESSAGE_KINDS",
+    "AlertDelivery",
+    "Article",
+    "DeadLetter",
+    "DiscoveredItem",
     "Message",
     "Source",
-    "DiscoveredItem",
-    "Article",
-    "AlertDelivery",
-    "DeadLetter",
-    "MESSAGE_KINDS",
     "decode",
     "encode",
     "utcnow",
@@ -38,7 +38,7 @@ def utcnow() -> dt.datetime:
 
 
 class Message(BaseModel):
-    """Base of every topic value. Subclasses set ``KIND`` and ``VERSION`` and a literal ``schema``."""
+    """Base of every topic value. Subclasses set ``KIND``, ``VERSION`` and a literal ``schema``."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
