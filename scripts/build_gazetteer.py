@@ -1,6 +1,8 @@
 """Build the tagger's gazetteer from GeoNames data shipped in PyPI packages.
 
-    .venv/bin/python scripts/build_gazetteer.py [--out services/extractor/tagging/data/gazetteer.tsv.gz]
+    .venv/bin/python scripts/build_gazetteer.py [--out PATH]
+
+(default: ``services/extractor/tagging/data/gazetteer.tsv.gz``)
 
 Inputs (development dependencies, not needed at run time):
 
@@ -45,18 +47,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "services" / "extractor" / "tagging" / "data"
 
 #: Countries whose every GeoNames populated place (500+ inhabitants) is kept.
-FOCUS = (
-    # North Africa
-    "EG LY TN DZ MA EH SD SS MR "
-    # Sahel and neighbours
-    "ML NE TD BF SN GM NG CM CF GN "
-    # Horn of Africa
-    "ET ER DJ SO KE UG "
-    # Levant, Iraq, Turkey's border provinces come with Turkey's big cities
-    "IL PS LB SY JO IQ "
-    # Arabian Peninsula
-    "SA YE OM AE QA BH KW"
-).split()
+_FOCUS_TEXT = """
+EG LY TN DZ MA EH SD SS MR
+ML NE TD BF SN GM NG CM CF GN
+ET ER DJ SO KE UG
+IL PS LB SY JO IQ
+SA YE OM AE QA BH KW
+"""  # North Africa / the Sahel and neighbours / Horn of Africa / Levant and Iraq / Arabia
+FOCUS = _FOCUS_TEXT.split()
 WORLD_MIN_POP = 150_000
 
 
@@ -80,6 +78,7 @@ def usable_alias(name: str) -> bool:
 
 def _site(pkg: str) -> Path:
     mod = __import__(pkg)
+    assert mod.__file__ is not None
     return Path(mod.__file__).resolve().parent
 
 
@@ -145,13 +144,13 @@ def build(out: Path) -> int:
 
     # countries
     for cc, c in countries.items():
-        aliases = {c["name"]}
+        country_names = {c["name"]}
         pc = pycountry.countries.get(alpha_2=cc)
         if pc is not None:
             for attr in ("name", "official_name", "common_name"):
                 v = getattr(pc, attr, None)
                 if v and usable_alias(v):
-                    aliases.add(v)
+                    country_names.add(v)
         rows.append(
             [
                 f"C{c['geonameid']}",
@@ -162,7 +161,7 @@ def build(out: Path) -> int:
                 "",
                 "",
                 str(c["population"]),
-                "|".join(sorted(aliases - {c["name"]})),
+                "|".join(sorted(country_names - {c["name"]})),
             ]
         )
 
@@ -205,7 +204,7 @@ def build(out: Path) -> int:
         if not name:
             continue
         big = max(members, key=lambda m: m["population"])
-        aliases = {raw, *spec.get("aliases", [])} - {name, ""}
+        a1_aliases = {raw, *spec.get("aliases", [])} - {name, ""}
         rows.append(
             [
                 f"A{cc}.{code}",
@@ -216,7 +215,7 @@ def build(out: Path) -> int:
                 f"{big['latitude']:.4f}",
                 f"{big['longitude']:.4f}",
                 str(sum(m["population"] for m in members)),
-                "|".join(sorted(aliases)),
+                "|".join(sorted(a1_aliases)),
             ]
         )
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from services.extractor.tagging.errors import LexiconError
-from services.extractor.tagging.text import Token, norm_phrase
+from services.extractor.tagging.text import Token, norm_phrase, words
 
 __all__ = ["COUNTRY_ADJECTIVES", "Entry", "Gazetteer", "PlaceMention", "haversine_km"]
 
@@ -30,7 +30,32 @@ ARTICLES = frozenset({"al", "el", "ad", "ed", "as", "es", "ash", "an", "az", "at
 
 #: Capitalised words that are also GeoNames alternate names somewhere; never places on their own.
 STOPWORDS = frozenset(
-    ["a", "an", "the", "of", "in", "on", "at", "to", "by", "for", "from", "with", "and", "or", "but", "not", "no", "he", "she", "it", "they", "we", "you", "i", "his", "her", "its", "their", "our", "this", "that", "these", "those", "there", "here", "who", "what", "which", "when", "where", "why", "how", "all", "any", "some", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "first", "second", "third", "last", "next", "new", "old", "north", "south", "east", "west", "northern", "southern", "eastern", "western", "central", "upper", "lower", "greater", "police", "army", "military", "forces", "force", "security", "guard", "guards", "border", "borders", "state", "states", "islamic", "islam", "muslim", "muslims", "sunni", "shia", "christian", "coptic", "church", "mosque", "government", "ministry", "minister", "president", "prime", "king", "prince", "emir", "general", "colonel", "captain", "major", "sheikh", "imam", "council", "committee", "brigade", "brigades", "battalion", "unit", "units", "group", "groups", "front", "movement", "party", "union", "national", "interior", "defence", "defense", "foreign", "affairs", "office", "news", "agency", "reuters", "agence", "press", "media", "tv", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "red", "blue", "white", "green", "black", "yellow", "gold", "golden", "silver", "star", "sun", "moon", "sea", "river", "lake", "mount", "hill", "valley", "desert", "oasis", "city", "town", "village", "camp", "district", "province", "region", "area", "zone", "port", "airport", "road", "street", "square", "market", "bridge", "gate", "station", "base", "center", "centre", "hospital", "school", "university", "university", "prison", "court", "police", "station", "checkpoint", "africa", "african", "arab", "arabs", "europe", "asia", "america", "american", "western", "world", "international", "un", "eu", "au", "us", "uk", "isis", "isil", "is", "daesh", "al", "qaeda", "rsf", "saf", "lna", "gna", "gnu", "jnim", "aqim", "nato", "mohamed", "mohammed", "muhammad", "ahmed", "ahmad", "ali", "hassan", "hussein", "omar", "umar", "khalid", "khaled", "mahmoud", "mustafa", "ibrahim", "youssef", "yusuf", "abdullah", "abdel", "abdul", "said", "saeed", "salem", "salim", "hamid", "karim", "khalifa", "haftar", "sisi", "bashir", "burhan", "hemedti", "dagalo", "dbeibah", "sarraj", "bashagha", "fatima", "aisha", "maryam", "mariam", "zainab", "hamza", "bilal", "tariq", "faisal", "nasser", "kamal", "jamal", "adel", "bin", "ben", "ibn", "abu", "umm", "bou", "sidi", "ain", "bir", "wadi", "jebel", "jabal", "ras", "tell", "tal", "kafr", "ezbet", "dar", "beni", "bani", "ouled", "awlad", "kom", "deir", "qasr", "ksar", "hai", "hope", "victory", "peace", "unity", "freedom", "liberty", "independence", "revolution", "dignity", "salam", "nasr", "fath", "tahrir", "dawa"]
+    words(
+        """a an the of in on at to by for from with and or but not no he she it they we you i his
+    her its their our this that these those there here who what which when where why how all
+    any some one two three four five six seven eight nine ten first second third last next
+    new old north south east west northern southern eastern western central upper lower
+    greater police army military forces force security guard guards border borders state
+    states islamic islam muslim muslims sunni shia christian coptic church mosque government
+    ministry minister president prime king prince emir general colonel captain major sheikh
+    imam council committee brigade brigades battalion unit units group groups front movement
+    party union national interior defence defense foreign affairs office news agency reuters
+    agence press media tv monday tuesday wednesday thursday friday saturday sunday january
+    february march april may june july august september october november december red blue
+    white green black yellow gold golden silver star sun moon sea river lake mount hill
+    valley desert oasis city town village camp district province region area zone port
+    airport road street square market bridge gate station base center centre hospital school
+    university university prison court police station checkpoint africa african arab arabs
+    europe asia america american western world international un eu au us uk isis isil is
+    daesh al qaeda rsf saf lna gna gnu jnim aqim nato mohamed mohammed muhammad ahmed ahmad
+    ali hassan hussein omar umar khalid khaled mahmoud mustafa ibrahim youssef yusuf
+    abdullah abdel abdul said saeed salem salim hamid karim khalifa haftar sisi bashir
+    burhan hemedti dagalo dbeibah sarraj bashagha fatima aisha maryam mariam zainab hamza
+    bilal tariq faisal nasser kamal jamal adel bin ben ibn abu umm bou sidi ain bir wadi
+    jebel jabal ras tell tal kafr ezbet dar beni bani ouled awlad kom deir qasr ksar hai
+    hope victory peace unity freedom liberty independence revolution dignity salam nasr fath
+    tahrir dawa"""
+    )
 )
 
 #: Country adjectives and demonyms -> ISO code: context for disambiguation and actor countries.
@@ -53,17 +78,24 @@ COUNTRY_ADJECTIVES: dict[str, str] = {
 
 #: Country codes of the focus region: a small prior for their places.
 FOCUS = frozenset(
-    ["EG", "LY", "TN", "DZ", "MA", "EH", "SD", "SS", "MR", "ML", "NE", "TD", "BF", "NG", "CM", "ET", "ER", "DJ", "SO", "IL", "PS", "LB", "SY", "JO", "IQ", "SA", "YE"]
+    words("""EG LY TN DZ MA EH SD SS MR ML NE TD BF NG CM ET ER DJ SO IL PS LB SY JO IQ SA YE""")
 )
 
 #: Words that introduce a place: a small place needs one of these (or a parent after it).
 LOCATIVES = frozenset(
-    ["in", "near", "at", "from", "to", "outside", "around", "of", "into", "towards", "toward", "between", "across", "inside", "within", "along", "entering", "reach", "reached", "via", "nearby"]
+    words(
+        """in near at from to outside around of into towards toward between across inside within
+    along entering reach reached via nearby"""
+    )
 )
 
 #: The words between a locative and a name that keep it a locative ("in the village of X").
 LOCATIVE_FILLERS = frozenset(
-    ["the", "village", "villages", "town", "city", "area", "areas", "district", "locality", "region", "town's", "city's", "camp", "suburb", "suburbs", "neighbourhood", "neighborhood", "outskirts", "locality", "province", "governorate", "state", "wilaya", "commune", "municipality", "oasis", "desert", "port"]
+    words(
+        """the village villages town city area areas district locality region town's city's camp
+    suburb suburbs neighbourhood neighborhood outskirts locality province governorate state
+    wilaya commune municipality oasis desert port"""
+    )
 )
 
 
@@ -387,5 +419,8 @@ def _is_locative(tokens: Sequence[Token], i: int) -> bool:
 
 
 _OF_HEADS = LOCATIVE_FILLERS | frozenset(
-    ["residents", "inhabitants", "people", "outskirts", "south", "north", "east", "west", "southwest", "southeast", "northwest", "northeast", "heart", "centre", "center", "part", "parts", "governorate", "province", "north-east"]
+    words(
+        """residents inhabitants people outskirts south north east west southwest southeast
+    northwest northeast heart centre center part parts governorate province north-east"""
+    )
 )

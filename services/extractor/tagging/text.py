@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Sentence", "Token", "norm", "norm_phrase", "sentences", "tokenize"]
+__all__ = ["Sentence", "Token", "norm", "norm_phrase", "sentences", "tokenize", "words"]
 
 #: A token: a run of letters/digits, keeping internal apostrophes ("Ma'rib", "Qur'an").
 _TOKEN_RE = re.compile(r"[^\W_]+(?:['’‘`][^\W_]+)*")
@@ -128,3 +128,8 @@ def sentences(text: str) -> list[Sentence]:
                 out.append(Sentence(text[s:e], s, e, para, len(out)))
         para += 1
     return out
+
+
+def words(s: str) -> list[str]:
+    """Whitespace-separated words of a string: how the lexicon constants are written."""
+    return s.split()
