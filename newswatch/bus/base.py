@@ -53,7 +53,7 @@ class TopicPartition:
     partition: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Message:
     """One message as consumed: its coordinates, key, value and headers."""
 

@@ -338,15 +338,10 @@ def _create_topic(
 
 
 def _row_to_message(row: Any) -> Message:
+    # sqlite3 returns BLOBs as bytes already: no copies on this hot path.
     topic, partition, offset, key, value, headers, ts = row
     return Message(
-        topic=topic,
-        partition=partition,
-        offset=offset,
-        key=None if key is None else bytes(key),
-        value=bytes(value),
-        headers=_decode_headers(headers),
-        timestamp=ts,
+        topic, partition, offset, key, value, _decode_headers(headers) if headers else (), ts
     )
 
 
