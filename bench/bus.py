@@ -18,9 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from newswatch.bus.embedded import EmbeddedBus  # noqa: E402
+from newswatch.bus.embedded import EmbeddedBus
 
 BATCH = 500
 VALUE = os.urandom(512).hex().encode()  # 1 KB, incompressible
