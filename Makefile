@@ -29,8 +29,11 @@ install: $(STAMP)  ## create .venv with the pinned dependencies (idempotent)
 lock:  ## re-pin requirements.lock from pyproject.toml
 	$(UV) pip compile pyproject.toml --extra all --extra dev --python-version 3.11 -o requirements.lock
 
+# `make run` uses ./newswatch.yaml (or $$NEWSWATCH_CONFIG) when present, else the example config.
+RUN_CONFIG := $(if $(or $(wildcard newswatch.yaml),$(NEWSWATCH_CONFIG)),,--config deploy/newswatch.example.yaml)
+
 run: $(STAMP)  ## the whole pipeline in one process, embedded runtime
-	$(BIN)/newswatch run
+	$(BIN)/newswatch run $(RUN_CONFIG)
 
 demo: $(STAMP)  ## the offline demo newsroom, end to end
 	$(BIN)/newswatch demo
