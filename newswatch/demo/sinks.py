@@ -104,7 +104,7 @@ class WebhookReceiver:
                 self.send_response(204)
                 self.end_headers()
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 log.debug("webhook receiver: " + format, *args)
 
         self._server = ThreadingHTTPServer((host, port), Handler)
@@ -113,8 +113,7 @@ class WebhookReceiver:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/hooks/newswatch"
+        return f"http://127.0.0.1:{self._server.server_port}/hooks/newswatch"
 
     def _save(self, headers: dict[str, str], body: bytes, path: str) -> None:
         signed = self.verify(headers, body) if self.verify is not None else None
