@@ -334,7 +334,9 @@ def render_article_page(
     ticker and the "most read" box).
     """
     outlet = view.outlet
-    read_also = related[0] if related else None
+    # Only the portal template splices a "Read also" link into the story, as many portals do: the
+    # extractor keeps it, so the tagger meets another story's headline inside the text.
+    read_also = related[0] if related and outlet.template == "portal" else None
     title = f"{view.article.headline} | {outlet.name}"
     head = _head(outlet, title, _meta(view))
     year = view.published.year
