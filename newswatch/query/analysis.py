@@ -1,0 +1,112 @@
+"""Text analysis shared by every backend: the tokens a text is indexed and searched as.
+
+The embedded index uses SQLite FTS5 with ``tokenize='porter unicode61 remove_diacritics 2'``:
+words are runs of letters and digits (everything else separates), lower-cased, diacritics
+folded, then reduced by the classic Porter stemmer. The in-memory matcher must find exactly what
+that index finds, so rather than re-implementing the tokenizer (and drifting from it on some
+corner of Unicode or Porter's rules) it *asks* FTS5: a private in-memory FTS5 table per thread
+tokenizes a text and its ``fts5vocab`` 'instance' view reports every token with its position.
+The Elasticsearch analyzer (``ES_ANALYSIS``) is configured to produce the same tokens: a pattern
+tokenizer on non-letters/digits, ``lowercase``, ``asciifolding`` and ``porter_stem``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "ES_ANALYSIS",
+    "ES_TEXT_ANALYZER",
+    "FTS_TOKENIZE",
+    "fold",
+    "tokenize",
+    "tokenize_columns",
+]
+
+#: The FTS5 tokenizer every embedded index table uses.
+FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
+
+#: Name of the Elasticsearch analyzer that mirrors ``FTS_TOKENIZE``.
+ES_TEXT_ANALYZER = "newswatch_text"
+
+#: Index settings ``analysis`` block defining ``ES_TEXT_ANALYZER`` (and the keyword normalizer).
+ES_ANALYSIS: dict[str, Any] = {
+    "tokenizer": {
+        "newswatch_words": {"type": "pattern", "pattern": "[^\\p{L}\\p{N}]+"},
+    },
+    "analyzer": {
+        ES_TEXT_ANALYZER: {
+            "type": "custom",
+            "tokenizer": "newswatch_words",
+            "filter": ["lowercase", "asciifolding", "porter_stem"],
+        },
+    },
+}
+
+_local = threading.local()
+
+
+def _connection() -> sqlite3.Connection:
+    conn: sqlite3.Connection | None = getattr(_local, "conn", None)
+    if conn is None:
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        conn.execute(
+            f"CREATE VIRTUAL TABLE tok USING fts5(c0, c1, c2, c3, tokenize='{FTS_TOKENIZE}')"
+        )
+        conn.execute("CREATE VIRTUAL TABLE tok_vocab USING fts5vocab(tok, 'instance')")
+        _local.conn = conn
+    return conn
+
+
+def tokenize_columns(texts: Sequence[str]) -> list[list[str]]:
+    """Tokens of up to four texts at once, each as a list in position order.
+
+    One FTS5 insert for all of them: this is the per-article cost of the in-memory matcher.
+    """
+    if len(texts) > 4:
+        raise ValueError("at most four columns per call")
+    conn = _connection()
+    padded = list(texts) + [""] * (4 - len(texts))
+    out: list[list[str]] = [[] for _ in texts]
+    conn.execute("BEGIN")
+    try:
+        conn.execute("INSERT INTO tok (rowid, c0, c1, c2, c3) VALUES (1, ?, ?, ?, ?)", padded)
+        positions: list[dict[int, str]] = [{} for _ in texts]
+        for term, col, offset in conn.execute("SELECT term, col, offset FROM tok_vocab"):
+            index = int(col[1:])
+            if index < len(texts):
+                positions[index][offset] = term
+        for index, by_offset in enumerate(positions):
+            out[index] = [by_offset[k] for k in sorted(by_offset)]
+    finally:
+        conn.execute("ROLLBACK")
+    return out
+
+
+def tokenize(text: str) -> list[str]:
+    """The tokens of one text, as the index sees them (folded, lower-cased, stemmed)."""
+    return tokenize_columns([text])[0]
+
+
+def fold(value: str) -> str:
+    """Normalise a keyword value for exact matching: NFKD, diacritics removed, case-folded,
+    inner whitespace collapsed. Applied to indexed keyword values and query values alike, in
+    Python, so no backend's own normalisation is relied on."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.casefold().split())
+
+
+def fold_all(values: Sequence[str | None] | Mapping[str, Any]) -> list[str]:
+    """``fold`` every non-empty value, de-duplicated, in first-seen order."""
+    seen: dict[str, None] = {}
+    for value in values:
+        if value:
+            folded = fold(str(value))
+            if folded:
+                seen.setdefault(folded, None)
+    return list(seen)
