@@ -7,10 +7,12 @@ user's setup), so its message names the file and the article.
 
 from __future__ import annotations
 
+from newswatch.errors import NewswatchError
+
 __all__ = ["ContentError", "NewsroomError"]
 
 
-class NewsroomError(Exception):
+class NewsroomError(NewswatchError):
     """Root of every error raised by ``newswatch.demo``."""
 
 
