@@ -131,6 +131,8 @@ class PlaceMention:
     token_end: int
     locative: bool = False
     parenthetical: bool = False
+    near: bool = False  # "near X", "outskirts of X", "20 km south of X": ACLED precision 2
+    unknown_before: str = ""  # "in Al Hishah (Misrata)": the unmatched name before "("
     entry: Entry | None = None
     resolution: str = ""
     parent: PlaceMention | None = field(default=None, repr=False)
@@ -273,6 +275,9 @@ class Gazetteer:
             )
             m.locative = _is_locative(tokens, i)
             m.parenthetical = i > 0 and _char_before(text, first.start) == "("
+            m.near = any(t.norm in NEAR_WORDS for t in tokens[max(0, i - 4) : i])
+            if m.parenthetical:
+                m.unknown_before = _name_before_paren(tokens, i, text)
             if self._plausible(m, tokens, text):
                 out.append(m)
                 i += k
@@ -381,6 +386,26 @@ class Gazetteer:
         total = sum(r[0] for r in reasons)
         why = max(reasons[1:] or reasons, key=lambda r: r[0])[1] if len(reasons) > 1 else "kind"
         return total, why
+
+
+NEAR_WORDS = frozenset(
+    words(
+        """near outside outskirts around nearby north south east west northeast northwest
+        southeast southwest km kilometres kilometers miles vicinity close"""
+    )
+)
+
+
+def _name_before_paren(tokens: Sequence[Token], i: int, text: str) -> str:
+    """The capitalised words just before "(" at token ``i`` ("Al Hishah (Misrata)")."""
+    j = i - 1
+    names: list[Token] = []
+    while j >= 0 and (tokens[j].is_cap or tokens[j].norm in ARTICLES) and len(names) < 4:
+        names.insert(0, tokens[j])
+        j -= 1
+    if not names or not text:
+        return ""
+    return text[names[0].start : names[-1].end]
 
 
 def _char_before(text: str, pos: int) -> str:

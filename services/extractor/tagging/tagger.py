@@ -1,12 +1,49 @@
-"""Orchestration: sentences -> places, actors, triggers, casualties, dates -> events."""
+"""Orchestration: sentences -> places, actors, cues, casualties, dates -> events.
+
+One pass of each matcher over the whole document, then a walk over the sentences:
+
+1. a sentence whose real (not denied, not threatened) cues classify to a sub-event type opens an
+   event, unless it continues the previous one (same kind of event, next sentence, no new place);
+2. a sentence without an event cue adds its casualties, actors and place to the event before it
+   (wire copy: "Militants attacked a checkpoint in Arish. Five soldiers were killed.");
+3. protests are upgraded by later sentences ("Police dispersed them with tear gas").
+
+Each casualty mention belongs to exactly one event, so a count is never used twice. Across
+sentences, counts of the same victims are not added (the lede and a later restatement), counts
+of different victims are ("two policemen" ... "three militants").
+"""
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import logging
 import threading
+from collections import Counter
+from dataclasses import dataclass, field
 
-from newswatch.models.events import TaggingResult
+from newswatch.models.events import (
+    Actor,
+    ActorKind,
+    Casualty,
+    Event,
+    Location,
+    Place,
+    Span,
+    TaggingResult,
+)
+from services.extractor.tagging.actors import ActorLexicon, ActorMention
+from services.extractor.tagging.casualties import CasualtyMention, find_casualties
+from services.extractor.tagging.dates import DateMention, find_dates
+from services.extractor.tagging.gazetteer import (
+    COUNTRY_ADJECTIVES,
+    Entry,
+    Gazetteer,
+    PlaceMention,
+)
+from services.extractor.tagging.rules import ARMED, CIVILIANS, PROTESTERS, STATE, classify
+from services.extractor.tagging.text import Sentence, Token, sentences, tokenize, words
+from services.extractor.tagging.triggers import Hit, find_hits
 
 __all__ = ["Tagger", "default_tagger", "tag"]
 
@@ -14,10 +51,88 @@ log = logging.getLogger(__name__)
 
 #: Longer texts are cut here: a news article is far shorter, and the cost stays bounded.
 MAX_CHARS = 200_000
+#: An event dated this many days before publication is background.
+BACKGROUND_DAYS = 30
+
+_VIOLENT = frozenset(
+    words(
+        """suicide chemical air shelling ied grenade sexual abduction regain overtake clash
+        attack protest riot mob looting disrupted arrest agreement change hq transfer other"""
+    )
+)
+_EVENT_CUES = _VIOLENT | {
+    "intervention",
+    "excessive",
+    "border_measure",
+    "smuggling",
+    "infiltration",
+}
+_PROTEST_RANK = {
+    "Peaceful protest": 0,
+    "Protest with intervention": 1,
+    "Violent demonstration": 2,
+    "Excessive force against protesters": 3,
+}
+_WEAK = frozenset({"Arrests", "Other", "Looting/property destruction", "Disrupted weapons use"})
+_ARMED_TARGET_WORDS = frozenset(
+    words(
+        """checkpoint checkpoints post posts outpost base bases barracks convoy convoys patrol
+        patrols positions position headquarters camp tank tanks vehicle armoured armored"""
+    )
+)
+_VICTIM_CLASSES = (
+    ("state", ("soldier", "policem", "police", "officer", "troop", "guard", "conscript",
+               "security", "army", "personnel", "recruit", "agent")),
+    ("armed", ("militant", "gunm", "attacker", "insurgent", "terrorist", "jihadist", "fighter",
+               "rebel", "assailant", "suspect", "member", "smuggler", "takfiri", "element")),
+    ("civ", ("civilian", "people", "person", "villager", "resident", "child", "women", "woman",
+             "man", "men", "passer", "bystander", "worker", "farmer", "student", "protester",
+             "demonstrator", "passenger", "shepherd", "driver", "migrant", "family")),
+)  # fmt: skip
+
+
+def _victim_class(phrase: str) -> str:
+    low = phrase.lower()
+    for name, stems in _VICTIM_CLASSES:
+        if any(s in low for s in stems):
+            return name
+    return "?"
+
+
+@dataclass
+class _Draft:
+    """An event being assembled from one or more sentences."""
+
+    sub: str
+    cue: str
+    strength: float
+    sents: list[Sentence]
+    trigger: Hit | None
+    cues: set[str] = field(default_factory=set)
+    actors: list[ActorMention] = field(default_factory=list)
+    places: list[PlaceMention] = field(default_factory=list)
+    killed: list[CasualtyMention] = field(default_factory=list)
+    injured: list[CasualtyMention] = field(default_factory=list)
+    dates: list[DateMention] = field(default_factory=list)
+    unreal: bool = False
+    negated: bool = False
+    past_cue: bool = False
 
 
 class Tagger:
     """Holds the loaded lexicons; ``tag`` is thread-safe (it only reads them)."""
+
+    def __init__(
+        self,
+        gazetteer: Gazetteer | None = None,
+        actors: ActorLexicon | None = None,
+        *,
+        keep_unreal: bool = False,
+    ) -> None:
+        self.gazetteer = gazetteer or Gazetteer.load()
+        self.actors = actors or ActorLexicon.load()
+        #: keep denied/threatened/hypothetical events (flagged, low confidence) in the output
+        self.keep_unreal = keep_unreal
 
     def tag(
         self,
@@ -34,6 +149,8 @@ class Tagger:
             log.exception("tagging failed")
             return TaggingResult(error=f"{type(exc).__name__}: {exc}")
 
+    # -- the pipeline ------------------------------------------------------------------------
+
     def _tag(
         self,
         text: str,
@@ -43,7 +160,584 @@ class Tagger:
     ) -> TaggingResult:
         if not isinstance(text, str) or not text.strip():
             return TaggingResult()
-        return TaggingResult()
+        text = text[:MAX_CHARS]
+        pub: dt.date | None
+        if isinstance(published_at, dt.datetime):
+            pub = published_at.date()
+        elif isinstance(published_at, dt.date):
+            pub = published_at
+        else:
+            pub = None
+        src = source_country.upper() if isinstance(source_country, str) else None
+        if src is not None and len(src) != 2:
+            src = None
+
+        sents = sentences(text)
+        if not sents:
+            return TaggingResult()
+        tokens = tokenize(text)
+        actor_mentions = self.actors.find(text, tokens)
+        blocked = {
+            i for a in actor_mentions if not a.generic for i in range(a.token_index, a.token_end)
+        }
+        places = self.gazetteer.find(text, tokens, blocked)
+        ctx = self._context_countries(tokens, actor_mentions, title)
+        self.gazetteer.resolve(places, source_country=src, context_countries=ctx)
+        hits = find_hits(text)
+
+        starts = [s.start for s in sents]
+
+        def sent_of(pos: int) -> int:
+            return max(0, bisect.bisect_right(starts, pos) - 1)
+
+        by_sent_hits: dict[int, list[Hit]] = {}
+        for h in hits:
+            by_sent_hits.setdefault(sent_of(h.start), []).append(h)
+        by_sent_actors: dict[int, list[ActorMention]] = {}
+        for a in actor_mentions:
+            by_sent_actors.setdefault(sent_of(a.start), []).append(a)
+        by_sent_places: dict[int, list[PlaceMention]] = {}
+        for p in places:
+            by_sent_places.setdefault(sent_of(p.start), []).append(p)
+
+        drafts: list[_Draft] = []
+        current: _Draft | None = None
+        for s in sents:
+            s_hits = by_sent_hits.get(s.index, [])
+            s_actors = by_sent_actors.get(s.index, [])
+            s_places = by_sent_places.get(s.index, [])
+            cas = find_casualties(s.text, s.start) if _maybe_casualties(s.text) else []
+            s_dates = find_dates(s.text, pub, s.start) if _maybe_date(s.text) else []
+            real, unreal_cues = self._real_cues(s_hits)
+            killed = sum(c.count for c in cas if c.kind == "killed")
+            injured = sum(c.count for c in cas if c.kind == "injured")
+            kinds = self._kinds(s_actors, real)
+            first_violent = next((h for h in s_hits if h.cue in real and h.cue in _VIOLENT), None)
+            armed_t, civ_t = self._targets(s, s_actors, first_violent, cas)
+            state_actor = any(a.definition.kind == STATE for a in s_actors)
+            nonstate = any(a.definition.kind in (2, 3, 4) for a in s_actors)
+            cls = classify(
+                real,
+                kinds,
+                killed=killed,
+                injured=injured,
+                armed_target=armed_t,
+                civilian_target=civ_t,
+                state_actor=state_actor,
+                nonstate_actor=nonstate,
+                first_cue=self._first_remote_or_clash(s_hits, real),
+            )
+            unreal_only = cls is None and bool(unreal_cues & _VIOLENT)
+            if unreal_only and self.keep_unreal:
+                cls = classify(unreal_cues, kinds, killed=killed, injured=injured)
+            past = "past" in real or "past" in unreal_cues
+            if cls is None:
+                if current is not None and s.paragraph == current.sents[-1].paragraph:
+                    self._absorb(current, s, s_hits, s_actors, s_places, cas, s_dates, real)
+                continue
+            trig = next((h for h in s_hits if h.cue == cls.cue), first_violent)
+            if current is not None and self._continues(current, cls.sub_event_type, s, s_places):
+                self._absorb(current, s, s_hits, s_actors, s_places, cas, s_dates, real)
+                if cls.sub_event_type in _PROTEST_RANK and current.sub in _PROTEST_RANK:
+                    if _PROTEST_RANK[cls.sub_event_type] > _PROTEST_RANK[current.sub]:
+                        current.sub = cls.sub_event_type
+                continue
+            current = _Draft(
+                cls.sub_event_type,
+                cls.cue,
+                cls.strength,
+                [s],
+                trig,
+                cues=set(real),
+                actors=list(s_actors),
+                places=list(s_places),
+                killed=[c for c in cas if c.kind == "killed"],
+                injured=[c for c in cas if c.kind == "injured"],
+                dates=list(s_dates),
+                unreal=unreal_only,
+                past_cue=past,
+            )
+            drafts.append(current)
+
+        events = [
+            self._build(d, i, text, pub, src, places, actor_mentions) for i, d in enumerate(drafts)
+        ]
+        return TaggingResult(
+            events=events,
+            places=self._doc_places(places),
+            actors=self._doc_actors(actor_mentions, events, src),
+            tags=sorted({t for e in events for t in e.tags} | self._doc_tags(events)),
+        )
+
+    # -- sentence helpers --------------------------------------------------------------------
+
+    @staticmethod
+    def _real_cues(hits: list[Hit]) -> tuple[set[str], set[str]]:
+        """Split the cues of a sentence into real ones and ones under negation/threat/hypothesis.
+
+        A cue is unreal when an "unreal" cue ("denied", "vowed to", "could") comes before it in
+        the same clause, within a few words.
+        """
+        real: set[str] = set()
+        unreal: set[str] = set()
+        modals = [h for h in hits if h.cue == "unreal" and not h.text[:1].isupper()]
+        modals += [
+            h for h in hits if h.cue == "unreal" and h.text[:1].isupper() and h.text != "May"
+        ]
+        for h in hits:
+            if h.cue in ("unreal",):
+                continue
+            if h.cue == "past":
+                real.add("past")
+                continue
+            blocked = any(0 <= h.start - m.end <= 45 for m in modals if m.text != "Will")
+            (unreal if blocked else real).add(h.cue)
+        # "foiled an attack": the attack did not happen
+        if "disrupted" in real:
+            real.discard("attack")
+        return real, unreal
+
+    @staticmethod
+    def _first_remote_or_clash(hits: list[Hit], real: set[str]) -> str | None:
+        for h in hits:
+            if h.cue in real and h.cue in ("air", "shelling", "ied", "grenade", "clash"):
+                return h.cue
+        return None
+
+    @staticmethod
+    def _kinds(actors: list[ActorMention], cues: set[str]) -> set[int]:
+        kinds = set()
+        for a in actors:
+            k = a.definition.kind
+            if k == CIVILIANS and "protest" in cues:
+                k = PROTESTERS
+            kinds.add(k)
+        return kinds
+
+    @staticmethod
+    def _targets(
+        s: Sentence,
+        actors: list[ActorMention],
+        trig: Hit | None,
+        cas: list[CasualtyMention],
+    ) -> tuple[bool, bool]:
+        """Is the object of the violence an armed side, civilians, or both?"""
+        pos = trig.end if trig is not None else s.start
+        after = [a for a in actors if a.start >= pos]
+        armed_t = any(a.definition.kind in ARMED for a in after)
+        civ_t = any(a.definition.kind == CIVILIANS for a in actors)
+        low = s.text.lower()
+        if trig is not None:
+            tail = low[trig.end - s.start : trig.end - s.start + 60].split()
+            if any(w.strip(".,") in _ARMED_TARGET_WORDS for w in tail[:6]):
+                armed_t = True
+        victims = {_victim_class(c.phrase) for c in cas if c.count > 0}
+        if "state" in victims or "armed" in victims:
+            armed_t = armed_t or len({a.definition.kind for a in actors} & ARMED) >= 1
+        if "civ" in victims and not ({"state", "armed"} & victims):
+            civ_t = True
+        # "security forces killed two militants": first actor state, a later armed actor
+        kinds_order = [a.definition.kind for a in actors]
+        if STATE in kinds_order and any(k in (2, 3, 4) for k in kinds_order):
+            armed_t = True
+        return armed_t, civ_t
+
+    @staticmethod
+    def _continues(d: _Draft, sub: str, s: Sentence, places: list[PlaceMention]) -> bool:
+        """Does sentence ``s`` (classified ``sub``) go on with event ``d`` rather than start one?"""
+        last = d.sents[-1]
+        if s.paragraph != last.paragraph and s.index != last.index + 1:
+            return False
+        if s.index - last.index > 2:
+            return False
+        new_place = any(
+            p.entry is not None
+            and p.entry.kind == "place"
+            and all(q.entry is None or q.entry.id != p.entry.id for q in d.places)
+            for p in places
+        )
+        if sub == d.sub:
+            return not new_place or not d.places
+        if sub in _PROTEST_RANK and d.sub in _PROTEST_RANK:
+            return True
+        if sub in _WEAK and not new_place:
+            return True
+        return bool(sub == "Attack" and d.sub not in _WEAK and not new_place)
+
+    @staticmethod
+    def _absorb(
+        d: _Draft,
+        s: Sentence,
+        hits: list[Hit],
+        actors: list[ActorMention],
+        places: list[PlaceMention],
+        cas: list[CasualtyMention],
+        dates: list[DateMention],
+        real: set[str],
+    ) -> None:
+        d.sents.append(s)
+        d.cues |= real
+        d.actors.extend(actors)
+        d.places.extend(places)
+        d.killed.extend(c for c in cas if c.kind == "killed")
+        d.injured.extend(c for c in cas if c.kind == "injured")
+        d.dates.extend(dates)
+        if d.sub in _PROTEST_RANK:
+            if "excessive" in real:
+                d.sub = "Excessive force against protesters"
+            elif ("riot" in real) and _PROTEST_RANK[d.sub] < 2:
+                d.sub = "Violent demonstration"
+            elif "intervention" in real and _PROTEST_RANK[d.sub] < 1:
+                d.sub = "Protest with intervention"
+            if (
+                d.sub != "Excessive force against protesters"
+                and any(c.count > 0 for c in cas if c.kind == "killed")
+                and any(a.definition.kind == STATE for a in actors)
+            ):
+                d.sub = "Excessive force against protesters"
+
+    # -- building events ---------------------------------------------------------------------
+
+    def _build(
+        self,
+        d: _Draft,
+        order: int,
+        text: str,
+        pub: dt.date | None,
+        src: str | None,
+        all_places: list[PlaceMention],
+        all_actors: list[ActorMention],
+    ) -> Event:
+        from services.extractor.tagging.rules import event_type_of
+
+        first = d.sents[0]
+        loc = self._location(d, all_places, src)
+        country = loc.country_code if loc else src
+        actors = self._event_actors(d, country)
+        fatalities, f_ev = _count(d.killed)
+        injured, i_ev = _count(d.injured)
+        date, date_phrase = self._date(d, pub)
+        background = False
+        if pub is not None and date is not None and (pub - date).days > BACKGROUND_DAYS:
+            background = True
+        if d.past_cue and date_phrase is None and order > 0:
+            background = True
+        tags = self._tags(d, actors, loc)
+        terrorism = any(
+            a.id and self.actors.by_id.get(a.id) and self.actors.by_id[a.id].terrorist
+            for a in actors
+        )
+        terrorism = terrorism or "terror" in d.cues or d.sub == "Suicide bomb"
+        conf = d.strength
+        if loc is not None:
+            conf += 0.08
+        if actors:
+            conf += 0.04
+        if order == 0:
+            conf += 0.12
+        conf -= min(0.2, 0.03 * order)
+        if background:
+            conf *= 0.6
+        if d.unreal:
+            conf = min(conf, 0.2)
+        sent_end = d.sents[0].end
+        trig = d.trigger
+        return Event(
+            event_type=event_type_of(d.sub),
+            sub_event_type=d.sub,
+            tags=tags,
+            terrorism=terrorism,
+            actors=actors,
+            location=loc,
+            fatalities=fatalities,
+            injured=injured,
+            fatalities_evidence=f_ev,
+            injured_evidence=i_ev,
+            date=date,
+            date_phrase=date_phrase,
+            background=background,
+            negated=d.unreal and d.negated,
+            hypothetical=d.unreal,
+            sentence=first.text,
+            sentence_span=Span(start=first.start, end=sent_end, text=first.text),
+            trigger=Span(start=trig.start, end=trig.end, text=trig.text) if trig else None,
+            confidence=round(max(0.01, min(0.99, conf)), 3),
+        )
+
+    def _location(
+        self, d: _Draft, all_places: list[PlaceMention], src: str | None
+    ) -> Location | None:
+        text_places = [p for p in d.places if p.entry is not None]
+        best: PlaceMention | None = None
+        if text_places:
+            # the sentence of the draft that names a place first; there, the best-ranked place
+            first_sent = min(text_places, key=lambda p: p.start)
+            end = next((s.end for s in d.sents if s.start <= first_sent.start < s.end), 0)
+            pool = [p for p in text_places if p.start < end]
+            finer = [p for p in pool if p.entry is not None and p.entry.kind != "country"]
+            pool = finer or pool
+            best = min(pool, key=lambda p: (_rank(p), p.start))
+        if best is None:
+            # inherit: the most mentioned non-country place of the document, else the country
+            counts = Counter(
+                p.entry.id for p in all_places if p.entry is not None and p.entry.kind != "country"
+            )
+            if counts:
+                eid = counts.most_common(1)[0][0]
+                best = next(p for p in all_places if p.entry is not None and p.entry.id == eid)
+                return self._to_location(best, inherited=True)
+            countries = [p for p in all_places if p.entry is not None]
+            if countries:
+                return self._to_location(countries[0], inherited=True)
+            if src and src in self.gazetteer.countries:
+                e = self.gazetteer.countries[src]
+                return Location(
+                    name=e.name,
+                    country_code=e.cc,
+                    lat=e.lat,
+                    lon=e.lon,
+                    precision=3,
+                    resolution="no place named; source country",
+                )
+            return None
+        return self._to_location(best)
+
+    @staticmethod
+    def _to_location(p: PlaceMention, inherited: bool = False) -> Location:
+        e = p.entry
+        assert e is not None
+        precision = e.precision
+        name = e.name if e.kind != "place" else p.text
+        resolution = p.resolution
+        if e.kind == "place" and (p.near or inherited):
+            precision = 2
+        if p.parenthetical and p.unknown_before:
+            # "in Al Hishah (Misrata)": a place the gazetteer lacks, placed at its parent
+            name = p.unknown_before
+            precision = 2 if e.kind == "place" else 3
+            resolution = f"'{p.unknown_before}' not in the gazetteer; placed at its parent {e.name}"
+        if inherited:
+            resolution = "no place in the event's sentences; the document's main place; " + (
+                resolution
+            )
+        return Location(
+            name=name,
+            country_code=e.cc,
+            admin1=e.admin1 or None,
+            lat=e.lat,
+            lon=e.lon,
+            precision=precision,
+            geonames_id=int(e.id) if e.id.isdigit() else None,
+            resolution=resolution,
+            span=Span(start=p.start, end=p.end, text=p.text),
+        )
+
+    def _event_actors(self, d: _Draft, country: str | None) -> list[Actor]:
+        out: list[Actor] = []
+        seen: set[str] = set()
+        trig_pos = d.trigger.start if d.trigger else d.sents[0].start
+        for a in d.actors:
+            defn = a.definition
+            cc = a.country or defn.country or (country if defn.generic else None)
+            kind = defn.kind
+            if defn.generic and defn.template and cc and cc in self.actors.country_names:
+                defn = self.actors.by_id.get(f"{defn.template}_{cc.lower()}", defn)
+            if kind == CIVILIANS and d.sub in _PROTEST_RANK:
+                kind = PROTESTERS
+                defn = self.actors.by_id.get("protesters", defn)
+            if kind == STATE and cc and country and cc != country:
+                kind = 8  # a state's forces abroad are external forces
+            name = self.actors.display_name(defn, cc)
+            key = f"{defn.id}|{name}"
+            if key in seen:
+                continue
+            seen.add(key)
+            role = "actor1" if a.start < trig_pos else "actor2"
+            out.append(
+                Actor(
+                    name=name,
+                    id=defn.id,
+                    kind=ActorKind(kind),
+                    country_code=cc,
+                    role=role,
+                    span=Span(start=a.start, end=a.end, text=a.text),
+                )
+            )
+        # ACLED's roles: the first actor before the trigger is actor1, the first after actor2
+        a1 = [a for a in out if a.role == "actor1"]
+        a2 = [a for a in out if a.role == "actor2"]
+        for extra in a1[1:] + a2[1:]:
+            extra.role = "associated"
+        if not a1 and a2:
+            a2[0].role = "actor1"
+            if len(a2) > 1:
+                a2[1].role = "actor2"
+        return out
+
+    @staticmethod
+    def _date(d: _Draft, pub: dt.date | None) -> tuple[dt.date | None, str | None]:
+        for m in d.dates:
+            if m.date is not None and m.precision == "day":
+                return m.date, m.phrase
+        for m in d.dates:
+            if m.date is not None:
+                return m.date, m.phrase
+        return pub, None
+
+    def _tags(self, d: _Draft, actors: list[Actor], loc: Location | None) -> list[str]:
+        tags: list[str] = []
+        if "infiltration" in d.cues:
+            tags.append("border_infiltration")
+        if "smuggling" in d.cues:
+            tags.append("smuggling")
+        if "border_measure" in d.cues:
+            tags.append("border_security_measure")
+        violent = d.sub in (
+            "Air/drone strike",
+            "Shelling/artillery/missile attack",
+            "Armed clash",
+            "Attack",
+            "Remote explosive/landmine/IED",
+        )
+        foreign_state = loc is not None and any(
+            a.kind in (ActorKind.STATE_FORCES, ActorKind.EXTERNAL_OTHER)
+            and a.country_code
+            and loc.country_code
+            and a.country_code != loc.country_code
+            and a.role == "actor1"
+            for a in actors
+        )
+        if violent and (foreign_state or "cross_border" in d.cues):
+            tags.append("cross_border_strike")
+        return tags
+
+    # -- document level ----------------------------------------------------------------------
+
+    def _context_countries(
+        self, tokens: list[Token], actors: list[ActorMention], title: str | None
+    ) -> Counter[str]:
+        ctx: Counter[str] = Counter()
+        for t in tokens:
+            cc = COUNTRY_ADJECTIVES.get(t.norm)
+            if cc and t.is_cap:
+                ctx[cc] += 1
+        for a in actors:
+            if not a.generic and a.definition.country:
+                ctx[a.definition.country] += 1
+        if title:
+            ttoks = tokenize(title)
+            for p in self.gazetteer.find(title, ttoks):
+                ccs = {e.cc for e in p.candidates}
+                if len(ccs) == 1:
+                    ctx[next(iter(ccs))] += 2
+            for t in ttoks:
+                cc = COUNTRY_ADJECTIVES.get(t.norm)
+                if cc and t.is_cap:
+                    ctx[cc] += 1
+        return ctx
+
+    @staticmethod
+    def _doc_places(places: list[PlaceMention]) -> list[Place]:
+        agg: dict[str, tuple[Entry, int, str]] = {}
+        for p in places:
+            if p.entry is None:
+                continue
+            e, n, name = agg.get(p.entry.id, (p.entry, 0, p.text))
+            agg[p.entry.id] = (e, n + 1, name)
+        return [
+            Place(
+                name=name if e.kind == "place" else e.name,
+                country_code=e.cc,
+                admin1=e.admin1 or None,
+                lat=e.lat,
+                lon=e.lon,
+                precision=e.precision,
+                mentions=n,
+            )
+            for e, n, name in agg.values()
+        ]
+
+    def _doc_actors(
+        self, mentions: list[ActorMention], events: list[Event], src: str | None
+    ) -> list[Actor]:
+        out: dict[str, Actor] = {}
+        for e in events:
+            for a in e.actors:
+                out.setdefault(a.name, a.model_copy(update={"role": "mentioned"}))
+        for m in mentions:
+            if m.generic:
+                continue
+            name = self.actors.display_name(m.definition, m.country)
+            if name not in out:
+                out[name] = Actor(
+                    name=name,
+                    id=m.definition.id,
+                    kind=ActorKind(m.definition.kind),
+                    country_code=m.definition.country,
+                    span=Span(start=m.start, end=m.end, text=m.text),
+                )
+        return list(out.values())
+
+    @staticmethod
+    def _doc_tags(events: list[Event]) -> set[str]:
+        tags = set()
+        for e in events:
+            if e.terrorism and not e.background:
+                tags.add("terrorism")
+        return tags
+
+
+def _rank(p: PlaceMention) -> int:
+    """Preference among places of one sentence: towns introduced by "in" first."""
+    e = p.entry
+    assert e is not None
+    r = {"place": 0, "region": 2, "admin1": 3, "country": 5}[e.kind]
+    if p.parenthetical and e.kind != "place":
+        r += 2
+    if not p.locative and not p.parenthetical:
+        r += 1
+    return r
+
+
+def _count(mentions: list[CasualtyMention]) -> tuple[int, list[Casualty]]:
+    """One figure from several mentions: tolls win; different victims add up, restatements not."""
+    if not mentions:
+        return 0, []
+    evidence = [
+        Casualty(count=m.count, phrase=m.phrase, span=Span(start=m.start, end=m.end, text=m.phrase))
+        for m in mentions
+    ]
+    totals = [m.count for m in mentions if m.total]
+    if totals:
+        return max(totals), evidence
+    nonzero = [m for m in mentions if not m.zero]
+    if not nonzero:
+        return 0, evidence
+    by_class: dict[str, int] = {}
+    for m in nonzero:
+        cls = _victim_class(m.phrase)
+        by_class[cls] = max(by_class.get(cls, 0), m.count)
+    if len(by_class) == 1:
+        return next(iter(by_class.values())), evidence
+    unknown = by_class.pop("?", 0)
+    known = sum(by_class.values())
+    return max(known, unknown), evidence
+
+
+def _maybe_casualties(s: str) -> bool:
+    low = s.lower()
+    return any(
+        w in low
+        for w in ("kill", "dead", "die", "wound", "injur", "hurt", "death", "bod", "casualt",
+                  "fatalit", "corpse", "lives", "slain", "execut", "behead", "murder", "toll",
+                  "massacr", "perish", "drown", "assassin", "lynch", "shot")
+    )  # fmt: skip
+
+
+def _maybe_date(s: str) -> bool:
+    return any(c.isdigit() for c in s) or any(
+        w in s.lower() for w in ("day", "week", "month", "year", "tonight", "overnight")
+    )
 
 
 _lock = threading.Lock()

@@ -1,0 +1,393 @@
+"""Killed and injured counts, read from phrasings wire copy uses.
+
+"at least 50 people were killed", "killing at least 100 insurgents", "74 dead", "leaving 3
+soldiers dead and 7 injured", "the corpses of the five men", "dozens were wounded", "a soldier
+was killed", "the death toll rose to 12", "no casualties".
+
+How: the sentence is cut into words; each *number phrase* (digits, number words, "a"/"one"
+before a person noun, vague quantities) is linked to a *casualty cue*, either after it ("five
+policemen were killed", "3 dead") or before it ("killing five policemen", "the death toll rose
+to 12"). Numbers joined by "and" share one cue ("two soldiers and a civilian were killed").
+A number meets a non-casualty verb first ("16 others arrested") and stays unlinked.
+
+Conventions (ACLED's, the conservative figure): "at least N" = N; "between 5 and 7" / "5 to 7"
+= 5; "tens" = 10, "dozens" / "a dozen" = 12, "scores" = 20, "hundreds" = 100, "several" /
+"a few" / "some" = 3 (conservative); a death toll overrides the counts of its sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from services.extractor.tagging.text import words
+
+__all__ = ["CasualtyMention", "find_casualties", "parse_number"]
+
+_UNITS = {
+    "zero": 0, "no": 0, "one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "single": 1, "lone": 1,
+    "both": 2, "pair": 2, "couple": 2,
+}  # fmt: skip
+_VAGUE = {
+    "dozen": 12, "dozens": 12, "tens": 10, "scores": 20, "hundreds": 100, "several": 3,
+    "few": 3, "some": 3, "handful": 3, "numerous": 3, "many": 3, "multiple": 3,
+    "thousands": 1000, "hundred": 100, "thousand": 1000,
+}  # fmt: skip
+_MULT = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+
+_WORD_RE = re.compile(r"\d[\d,]*(?:\.\d+)?|[A-Za-z]+(?:[-'’][A-Za-z]+)*|[;:,()\"“”]")
+
+#: Words after a number that show it is not a count of people.
+_NOT_PEOPLE = frozenset(
+    words(
+        """km kilometres kilometers kilometre kilometer miles mile metres meters metre meter
+        percent year years year-old years-old month months week weeks day days hour hours
+        minute minutes am pm gmt o'clock times kg tons tonnes vehicles vehicle cars car
+        houses homes rockets shells mortar mortars missiles missile drones drone bombs bomb
+        ieds grenades trucks dollars pounds dinars euros per cent villages towns buildings"""
+    )
+)
+_PERSON_NOUNS = frozenset(
+    words(
+        """person people man men woman women child children boy boys girl girls civilian
+        civilians soldier soldiers policeman policemen officer officers militant militants
+        fighter fighters member members attacker attackers gunman gunmen insurgent
+        insurgents terrorist terrorists jihadist jihadists worker workers farmer farmers
+        villager villagers resident residents student students protester protesters
+        demonstrator demonstrators passenger passengers conscript conscripts recruit
+        recruits guard guards troop troops individual individuals others other passerby
+        bystander bystanders family relatives brother brothers son sons shepherd herder
+        herders driver drivers migrant migrants refugee refugees pupil pupils policemen
+        security elements element personnel agent agents body bodies corpse corpses rebel
+        rebels assailant assailants suspect suspects criminal criminals smuggler smugglers
+        teenager teenagers infant baby worshipper worshippers tourist tourists journalist
+        journalists doctor nurse teacher trader merchant official officials commander
+        commanders leader leaders lieutenant captain colonel general sergeant major private
+        cadet victims victim casualties dead wounded injured"""
+    )
+)
+
+_KILL_PASSIVE = frozenset(
+    words(
+        """killed dead died slain executed beheaded massacred perished drowned murdered
+        assassinated lynched fatalities fatality deaths death bodies corpses dies"""
+    )
+)
+_INJ_PASSIVE = frozenset(
+    words("""wounded injured hurt injuries injury maimed hospitalised hospitalized""")
+)
+_KILL_ACTIVE = frozenset(
+    words(
+        """killing killed kills kill slaying slew executing executed murdering murdered
+        claiming claimed leaving left massacring beheading beheaded assassinating
+        assassinated"""
+    )
+)
+_INJ_ACTIVE = frozenset(["wounding", "wounded", "injuring", "injured", "wounds", "injures"])
+#: Verbs and nouns that end a number's search for its cue: the number counts something else.
+_STOPPERS = frozenset(
+    words(
+        """arrested detained kidnapped abducted captured seized missing rescued displaced
+        released freed fled held taken said says reported attacked clashed stormed protested
+        gathered arrived deployed surrendered injured wounded killed dead died arrests"""
+    )
+)
+
+
+@dataclass(slots=True)
+class CasualtyMention:
+    """One count read from the text: ``kind`` is "killed" or "injured"."""
+
+    kind: str
+    count: int
+    phrase: str
+    start: int
+    end: int
+    total: bool = False  # a death toll / total figure: overrides the other counts
+    zero: bool = False  # an explicit "no casualties"
+
+
+@dataclass(slots=True)
+class _W:
+    text: str
+    low: str
+    start: int
+    end: int
+
+
+def parse_number(words: list[str]) -> tuple[int, int] | None:
+    """Parse a number at the start of ``words``: (value, words used), or None.
+
+    >>> parse_number(["twenty-five", "people"])
+    (25, 1)
+    >>> parse_number(["1,200"])
+    (1200, 1)
+    """
+    if not words:
+        return None
+    w = words[0]
+    if w[0].isdigit():
+        try:
+            v = int(float(w.replace(",", "")))
+        except ValueError:
+            return None
+        used = 1
+        if len(words) > 1 and words[1] in _MULT:
+            v *= _MULT[words[1]]
+            used = 2
+        return v, used
+    if "-" in w:
+        parts = w.split("-")
+        if all(p in _UNITS for p in parts) and len(parts) == 2:
+            return _UNITS[parts[0]] + _UNITS[parts[1]], 1
+        return None
+    if w in _UNITS:
+        v = _UNITS[w]
+        used = 1
+        if len(words) > 1 and words[1] in _MULT and w not in ("a", "an", "no"):
+            v *= _MULT[words[1]]
+            used = 2
+        elif w in ("a", "an") and len(words) > 1 and words[1] in _VAGUE:
+            return _VAGUE[words[1]], 2  # "a dozen", "a few", "a hundred"
+        elif len(words) > 1 and words[1] in _UNITS and v >= 20 and _UNITS[words[1]] < 10:
+            v += _UNITS[words[1]]  # "twenty five"
+            used = 2
+        return v, used
+    if w in _VAGUE:
+        return _VAGUE[w], 1
+    return None
+
+
+_PREFIX = frozenset(
+    words(
+        """at least more than over nearly almost about around some up to as many an estimated
+        approximately roughly between another further additional"""
+    )
+)
+
+
+def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
+    """Casualty counts in one sentence; offsets are shifted by ``offset``."""
+    ws = [_W(m.group(), m.group().lower(), m.start(), m.end()) for m in _WORD_RE.finditer(sentence)]
+    low = [w.low for w in ws]
+    out: list[CasualtyMention] = []
+    n = len(ws)
+
+    # explicit zeros
+    zero = _ZERO_RE.search(sentence)
+    if zero:
+        kinds = ["killed"]
+        if re.search(r"injur|wound|casualt", zero.group(), re.I):
+            kinds.append("injured")
+        if re.search(r"casualt", zero.group(), re.I):
+            kinds = ["killed", "injured"]
+        for k in kinds:
+            out.append(
+                CasualtyMention(
+                    k, 0, zero.group(), zero.start() + offset, zero.end() + offset, zero=True
+                )
+            )
+
+    # number phrases
+    numbers: list[tuple[int, int, int]] = []  # (index of first word, words used, value)
+    i = 0
+    while i < n:
+        parsed = _number_at(low, i)
+        if parsed is None:
+            i += 1
+            continue
+        used, value = parsed
+        numbers.append((i, used, value))
+        i += used
+
+    consumed: set[int] = set()
+    for idx, (i, used, value) in enumerate(numbers):
+        if i in consumed:
+            continue
+        # active form before the first number: "killing (at least) five soldiers"
+        cue = _cue_before(low, i)
+        # a chain "two soldiers and three civilians" shares one cue
+        chain = [(i, used, value)]
+        j = i + used
+        k = idx + 1
+        steps = 0
+        while j < n and steps < 9:
+            w = low[j]
+            if k < len(numbers) and numbers[k][0] == j:
+                link = low[j - 1] if j > 0 else ""
+                if link in ("and", ",", "plus") and not (
+                    link == "and" and i > 0 and low[i - 1] == "between"
+                ):
+                    chain.append(numbers[k])
+                elif link in ("or", "to", "and", "including"):
+                    consumed.add(numbers[k][0])  # a range or a subset: keep the first figure
+                else:
+                    break
+                j += numbers[k][1]
+                k += 1
+                steps = 0
+                continue
+            if cue is not None:
+                if w in _STOPPERS or w in (";", ":", "(") or w in _KILL_ACTIVE or w in _INJ_ACTIVE:
+                    break
+                j += 1
+                steps += 1
+                continue
+            if w in _KILL_PASSIVE or (w == "shot" and j + 1 < n and low[j + 1] == "dead"):
+                cue = ("killed", j)
+                break
+            if w == "lost" and j + 2 < n and low[j + 2] in ("lives", "life"):
+                cue = ("killed", j)
+                break
+            if w in _INJ_PASSIVE:
+                cue = ("injured", j)
+                break
+            if w in _STOPPERS or w in (";", ":", "(") or w in _KILL_ACTIVE:
+                break
+            j += 1
+            steps += 1
+        if cue is None:
+            continue
+        kind, cue_i = cue
+        total = _toll_before(low, i - 1) or _toll_before(low, cue_i)
+        values = []
+        for ci, cu, cv in chain:
+            consumed.add(ci)
+            lo = _range_low(low, ci, cu, cv)
+            values.append(lo)
+        start = ws[min(chain[0][0], cue_i)].start
+        end = ws[max(chain[-1][0] + chain[-1][1] - 1, cue_i)].end
+        out.append(
+            CasualtyMention(
+                kind,
+                sum(values),
+                sentence[start:end],
+                start + offset,
+                end + offset,
+                total=total,
+            )
+        )
+    # numberless singular victims: "a soldier was killed", "he was shot dead"
+    if not any(m.kind == "killed" and not m.zero for m in out):
+        m = _SINGLE_KILLED_RE.search(sentence)
+        if m:
+            out.append(
+                CasualtyMention("killed", 1, m.group(), m.start() + offset, m.end() + offset)
+            )
+    return out
+
+
+def _number_at(low: list[str], i: int) -> tuple[int, int] | None:
+    """(words used, value) of a count of people starting at word ``i``, else None."""
+    w = low[i]
+    if w in ("a", "an", "one", "single", "lone"):
+        # only when a person noun follows (possibly after an adjective or two)
+        for j in range(i + 1, min(i + 4, len(low))):
+            if low[j] in _PERSON_NOUNS:
+                if w in ("a", "an") and low[j] in ("dead", "wounded", "injured", "casualties"):
+                    return None
+                return j - i, 1
+            if low[j] in _VAGUE and w in ("a", "an"):
+                return j - i + 1, _VAGUE[low[j]]
+            if not low[j].isalpha() or low[j] in _STOPPERS:
+                return None
+        return None
+    if w in ("no", "zero"):
+        return None
+    parsed = parse_number(low[i:])
+    if parsed is None:
+        return None
+    value, used = parsed
+    if w[0].isdigit():
+        if value >= 1900 and value <= 2100:
+            return None  # a year
+        # a day of the month: "On 9 May", "3 January"
+        if i + 1 < len(low) and low[i + 1] in _MONTHS:
+            return None
+        if i > 0 and low[i - 1] in _MONTHS:
+            return None
+    nxt = low[i + used] if i + used < len(low) else ""
+    if nxt in _NOT_PEOPLE or nxt.endswith("-year-old") or nxt.endswith("-old"):
+        return None
+    if w in _VAGUE and nxt == "of" and i + used + 1 < len(low):
+        return used, value  # "dozens of people"
+    return used, value
+
+
+def _cue_before(low: list[str], i: int) -> tuple[str, int] | None:
+    """An active casualty verb (or a toll) just before the number at ``i``, skipping prefixes."""
+    b = i - 1
+    back = 0
+    while b >= 0 and back < 4 and (low[b] in _PREFIX or low[b] in ("the", "of")):
+        b -= 1
+        back += 1
+    if b < 0:
+        return None
+    w = low[b]
+    if w in _KILL_ACTIVE and not _is_stative_left(low, b):
+        return ("killed", b)
+    if w in _INJ_ACTIVE:
+        return ("injured", b)
+    if w in ("to", "at", "of", "reached", "hit", "climbed", "stood", "rose") and _toll_before(
+        low, b
+    ):
+        return ("killed", b)
+    if w in ("lives", "bodies", "corpses", "remains") and b > 0:
+        return ("killed", b)
+    return None
+
+
+def _range_low(low: list[str], i: int, used: int, value: int) -> int:
+    """The conservative end of a range starting at ``i``: "between 5 and 7" -> 5 (unchanged)."""
+    return value
+
+
+def _toll_before(low: list[str], i: int) -> bool:
+    """Is there a "death toll" / "total of" a few words before ``i``?"""
+    window = low[max(0, i - 6) : i + 1]
+    return "toll" in window or ("total" in window and "of" in window)
+
+
+def _is_stative_left(low: list[str], b: int) -> bool:
+    """ "left" as in "left the area" is not a casualty verb; "left N dead" is."""
+    return low[b] == "left" and b + 1 < len(low) and low[b + 1] in ("the", "for", "his", "their")
+
+
+_MONTHS = frozenset(
+    words(
+        """january february march april may june july august september october november
+        december jan feb mar apr jun jul aug sep sept oct nov dec"""
+    )
+)
+
+_ZERO_RE = re.compile(
+    r"\b(?:no (?:(?:immediate |initial )?reports? (?:of|on) )?(?:casualties|fatalities|deaths|"
+    r"injuries|one was (?:killed|hurt|injured)|(?:one|body) was (?:killed|hurt|injured)|"
+    r"(?:people|one|civilians|soldiers) (?:were|was) (?:killed|hurt|injured|wounded))"
+    r"|without (?:causing )?(?:any )?casualties|nobody was (?:killed|hurt|injured)"
+    r"|there were no (?:casualties|fatalities|deaths|injuries)"
+    r"|no (?:reported |immediate )?(?:casualties|fatalities|deaths|injuries) (?:were )?reported)",
+    re.I,
+)
+
+_SINGLE_KILLED_RE = re.compile(
+    r"\b(?:(?:he|she)|(?:a|an|one)(?: [\w-]+){0,3} (?:man|woman|child|boy|girl|civilian|soldier|"
+    r"policeman|police officer|officer|militant|fighter|member|guard|conscript|person|"
+    r"farmer|shepherd|driver|student|protester|demonstrator|worker|villager|resident|"
+    r"passer-?by|trader|teacher|journalist|commander|leader|official|youth|teenager|"
+    r"jihadist|gunman|attacker|terrorist|insurgent|suspect))"
+    r" (?:was|has been|had been|is) (?:reportedly |allegedly |later |also )?"
+    r"(?:killed|shot dead|shot and killed|stabbed to death|beaten to death|murdered|executed|"
+    r"assassinated|beheaded|found dead|lynched|slain)"
+    r"|\b(?:killing|killed|murdered|assassinated|executed|beheaded) (?:a|an|one)"
+    r"(?: [a-z-]+){0,2} (?:man|woman|child|boy|girl|civilian|soldier|policeman|police officer|"
+    r"officer|militant|fighter|member|guard|conscript|person|farmer|shepherd|driver|student|"
+    r"protester|demonstrator|worker|villager|resident|trader|teacher|journalist|commander|"
+    r"leader|official|youth)\b"
+    r"|\b(?:killing|killed) (?:him|her)\b",
+    re.I,
+)
