@@ -148,6 +148,9 @@ class FetcherSettings(Section):
     shard_count: int = Field(default=1, ge=1)
     http: HttpClientSettings = HttpClientSettings(max_bytes=10 * 1024 * 1024)
 
+    #: Items dated earlier than this many days ago are not published (0 = no age limit). Keep it
+    #: at or below ``seen_ttl_days`` so an expired seen-key cannot bring an old item back.
+    max_item_age_days: float = Field(default=30.0, ge=0)
 
 class DedupeSettings(Section):
     enabled: bool = True
