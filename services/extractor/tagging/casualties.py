@@ -185,10 +185,15 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
             kinds.append("injured")
         if re.search(r"casualt", zero.group(), re.I):
             kinds = ["killed", "injured"]
-        for k in kinds:
+        for kind_name in kinds:
             out.append(
                 CasualtyMention(
-                    k, 0, zero.group(), zero.start() + offset, zero.end() + offset, zero=True
+                    kind_name,
+                    0,
+                    zero.group(),
+                    zero.start() + offset,
+                    zero.end() + offset,
+                    zero=True,
                 )
             )
 
