@@ -68,6 +68,8 @@ class ActorLexicon:
         self.by_id: dict[str, ActorDef] = {}
         self.country_names: dict[str, str] = {}
         self._load(data)
+        #: ISO code -> name used in generic actors' names; the tagger adds the gazetteer's
+        self.display_countries: dict[str, str] = dict(self.country_names)
         self.max_tokens = min(8, max((k.count(" ") + 1 for k in self.index), default=1))
 
     @classmethod
@@ -181,7 +183,7 @@ class ActorLexicon:
             return d.name
         if country is None:
             return d.name.replace(" ({country})", "").replace(" of {country}", "")
-        cname = self.country_names.get(country, country)
+        cname = self.display_countries.get(country, country)
         return d.name.format(country=cname)
 
 

@@ -71,6 +71,16 @@ _PERSON_NOUNS = frozenset(
     )
 )
 
+_SINGULAR_PEOPLE = frozenset(
+    words(
+        """father mother son daughter wife husband brother sister child man woman boy girl
+        operator worker official commander officer soldier policeman farmer herder trader
+        teacher driver student journalist leader chief imam priest doctor nurse guard member
+        civilian villager resident shepherd merchant businessman engineer employee activist
+        suspect militant fighter gunman jihadist lawyer judge prisoner detainee"""
+    )
+)
+
 _KILL_PASSIVE = frozenset(
     words(
         """killed dead died slain executed beheaded massacred perished drowned murdered
@@ -289,6 +299,28 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
 def _number_at(low: list[str], i: int) -> tuple[int, int] | None:
     """(words used, value) of a count of people starting at word ``i``, else None."""
     w = low[i]
+    after_kill = i > 0 and (
+        low[i - 1] in _KILL_ACTIVE
+        or low[i - 1] in _INJ_ACTIVE
+        or (low[i - 1] == "dead" and i > 1 and low[i - 2] == "shot")
+        or (low[i - 1] == "and" and i > 2 and low[i - 3] in _KILL_ACTIVE)
+    )
+    if w == "one" and after_kill and (i + 1 >= len(low) or not low[i + 1].isalpha()
+                                      or low[i + 1] in ("and", "of", "person", "other")):
+        return 1, 1  # "killing one and wounding the other"
+    if w == "the" and after_kill and i + 1 < len(low) and low[i + 1] in _SINGULAR_PEOPLE:
+        return 2, 1  # "killing the father and a son"
+    if w in ("a", "an") and after_kill:
+        # "assassinated an economic operator": any noun phrase that is not a thing
+        for j in range(i + 1, min(i + 4, len(low))):
+            if low[j] in _NOT_PEOPLE or low[j] in _VAGUE:
+                return None
+            if low[j] in _PERSON_NOUNS or low[j] in _SINGULAR_PEOPLE:
+                return j - i + 1, 1
+        nxt = low[i + 1] if i + 1 < len(low) else ""
+        if nxt.isalpha() and nxt not in _STOPPERS:
+            return 2, 1
+        return None
     if w in ("a", "an", "one", "single", "lone"):
         # only when a person noun follows (possibly after an adjective or two)
         for j in range(i + 1, min(i + 4, len(low))):
@@ -334,6 +366,8 @@ def _cue_before(low: list[str], i: int) -> tuple[str, int] | None:
         return None
     w = low[b]
     if w in _KILL_ACTIVE and not _is_stative_left(low, b):
+        return ("killed", b)
+    if w == "dead" and b > 0 and low[b - 1] == "shot":
         return ("killed", b)
     if w in _INJ_ACTIVE:
         return ("injured", b)

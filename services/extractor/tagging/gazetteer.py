@@ -53,7 +53,8 @@ STOPWORDS = frozenset(
     burhan hemedti dagalo dbeibah sarraj bashagha fatima aisha maryam mariam zainab hamza
     bilal tariq faisal nasser kamal jamal adel bin ben ibn abu umm bou sidi ain bir wadi
     jebel jabal ras tell tal kafr ezbet dar beni bani ouled awlad kom deir qasr ksar hai
-    hope victory peace unity freedom liberty independence revolution dignity salam nasr fath
+    hope victory peace unity freedom liberty independence revolution dignity sahel metro
+    salam nasr fath
     tahrir dawa"""
     )
 )
@@ -309,25 +310,37 @@ class Gazetteer:
         source_country: str | None = None,
         context_countries: Counter[str] | None = None,
     ) -> None:
-        """Choose an entry for each mention, in place, using the whole document as context."""
-        ctx_cc: Counter[str] = Counter(context_countries or ())
+        """Choose an entry for each mention, in place, using the whole document as context.
+
+        The context of a mention is every *other* clue: countries named or implied, admin1
+        divisions named, unambiguous places, a parent in parentheses after it. A small place
+        whose country nothing else in the document supports, while the document clearly is
+        about another country, is rejected (``entry`` stays None): wire copy names villages
+        the gazetteer lacks, and a homonym on another continent is worse than no match.
+        """
+        base: Counter[str] = Counter(context_countries or ())
+        own: list[Counter[str]] = []
         ctx_admin: set[tuple[str, str]] = set()
-        # pass 1: unambiguous names (one country) give context
         for m in mentions:
+            c: Counter[str] = Counter()
             ccs = {e.cc for e in m.candidates}
             if len(ccs) == 1:
-                ctx_cc[next(iter(ccs))] += 2
-                for e in m.candidates:
-                    if e.kind in ("admin1", "country"):
-                        ctx_admin.add((e.cc, e.admin1.lower()))
+                c[next(iter(ccs))] += 2
             for e in m.candidates:
                 if e.kind == "country":
-                    ctx_cc[e.cc] += 3
-        for m in mentions:
-            for e in m.candidates:
+                    c[e.cc] += 3
+                elif e.kind in ("admin1", "region") and len(ccs) == 1:
+                    c[e.cc] += 2
                 if e.kind == "admin1":
                     ctx_admin.add((e.cc, e.admin1.lower()))
+            own.append(c)
+        total: Counter[str] = Counter(base)
+        for c in own:
+            total.update(c)
         for idx, m in enumerate(mentions):
+            ctx_cc = total.copy()
+            ctx_cc.subtract(own[idx])
+            ctx_cc = +ctx_cc
             nxt = mentions[idx + 1] if idx + 1 < len(mentions) else None
             # "X (Y)" or "X, Y": the parent's admin1/country is strong evidence for X
             parent_keys: set[tuple[str, str]] = set()
@@ -350,13 +363,28 @@ class Gazetteer:
                 if best is None or score > best[0]:
                     best = (score, e, why)
             assert best is not None
-            m.entry = best[1]
+            e = best[1]
+            dominant, support = (ctx_cc.most_common(1) or [("", 0)])[0]
+            if parent_cc and e.cc not in parent_cc and e.kind == "place":
+                m.entry = None
+                m.resolution = "rejected: its parent in parentheses is in another country"
+                continue
+            if (
+                e.kind == "place"
+                and e.population < 100_000
+                and ctx_cc.get(e.cc, 0) == 0
+                and support >= 2
+                and dominant != e.cc
+                and e.cc != source_country
+            ):
+                m.entry = None
+                m.resolution = f"rejected: {e.name} ({e.cc}) while the text is about {dominant}"
+                continue
+            m.entry = e
             if len(m.candidates) == 1:
                 m.resolution = "unique name"
             else:
                 m.resolution = f"{len(m.candidates)} candidates; chose by {best[2]}"
-            if m.entry.kind == "place":
-                ctx_cc[m.entry.cc] += 1
 
     @staticmethod
     def _score(

@@ -137,9 +137,9 @@ def classify(
             if armed_kinds and not civilian_target and STATE in armed_kinds and len(kinds) == 1:
                 return Classification("Armed clash", "attack", 0.5)
             return Classification("Attack", "attack", 0.55)
-        if armed_kinds:
+        if len(armed_kinds) >= 2 or STATE in armed_kinds:
             return Classification("Armed clash", "attack", 0.5)
-        return Classification("Attack", "attack", 0.4)
+        return Classification("Attack", "attack", 0.45)
 
     if "looting" in c:
         return Classification("Looting/property destruction", "looting", 0.7)

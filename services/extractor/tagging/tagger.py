@@ -131,6 +131,8 @@ class Tagger:
     ) -> None:
         self.gazetteer = gazetteer or Gazetteer.load()
         self.actors = actors or ActorLexicon.load()
+        for cc, country in self.gazetteer.countries.items():
+            self.actors.display_countries.setdefault(cc, country.name)
         #: keep denied/threatened/hypothetical events (flagged, low confidence) in the output
         self.keep_unreal = keep_unreal
 
@@ -176,7 +178,7 @@ class Tagger:
         if not sents:
             return TaggingResult()
         tokens = tokenize(text)
-        actor_mentions = self.actors.find(text, tokens)
+        actor_mentions = _filter_actors(self.actors.find(text, tokens), text)
         blocked = {
             i for a in actor_mentions if not a.generic for i in range(a.token_index, a.token_end)
         }
@@ -236,7 +238,11 @@ class Tagger:
                     self._absorb(current, s, s_hits, s_actors, s_places, cas, s_dates, real)
                 continue
             trig = next((h for h in s_hits if h.cue == cls.cue), first_violent)
-            if current is not None and self._continues(current, cls.sub_event_type, s, s_places):
+            anaphoric = trig is not None and _anaphoric(text, trig.start)
+            if current is not None and (
+                self._continues(current, cls.sub_event_type, s, s_places)
+                or (anaphoric and s.index - current.sents[-1].index <= 2)
+            ):
                 self._absorb(current, s, s_hits, s_actors, s_places, cas, s_dates, real)
                 if cls.sub_event_type in _PROTEST_RANK and current.sub in _PROTEST_RANK:
                     if _PROTEST_RANK[cls.sub_event_type] > _PROTEST_RANK[current.sub]:
@@ -379,8 +385,11 @@ class Tagger:
         d.cues |= real
         d.actors.extend(actors)
         d.places.extend(places)
-        d.killed.extend(c for c in cas if c.kind == "killed")
-        d.injured.extend(c for c in cas if c.kind == "injured")
+        # "no casualties reported" in the event's own sentence is not undone by later ones
+        if not any(c.zero for c in d.killed):
+            d.killed.extend(c for c in cas if c.kind == "killed")
+        if not any(c.zero for c in d.injured):
+            d.injured.extend(c for c in cas if c.kind == "injured")
         d.dates.extend(dates)
         if d.sub in _PROTEST_RANK:
             if "excessive" in real:
@@ -722,6 +731,34 @@ def _count(mentions: list[CasualtyMention]) -> tuple[int, list[Casualty]]:
     unknown = by_class.pop("?", 0)
     known = sum(by_class.values())
     return max(known, unknown), evidence
+
+
+_ANAPHORA = ("the ", "this ", "that ", "these ", "during the ", "in the ", "of the ")
+
+
+def _anaphoric(text: str, pos: int) -> bool:
+    """Is the trigger at ``pos`` a definite reference back ("the attack", "during the clash")?"""
+    before = text[max(0, pos - 12) : pos].lower()
+    return before.endswith(("the ", "this ", "that ", "these "))
+
+
+#: Words after a generic actor that make it a source, not a participant ("a military spokesman").
+_SOURCE_WORDS = ("spokes", "source", "official", "statement", "said", "told", "spokesperson")
+
+
+def _filter_actors(mentions: list[ActorMention], text: str) -> list[ActorMention]:
+    """Drop generic mentions that are sources ("security sources said") or that only repeat
+    the named group just before them ("Dan Na Ambassagou militiamen")."""
+    out: list[ActorMention] = []
+    for m in mentions:
+        if m.generic:
+            after = text[m.end : m.end + 16].lower().lstrip()
+            if after.startswith(_SOURCE_WORDS):
+                continue
+            if out and not out[-1].generic and 0 <= m.start - out[-1].end <= 2:
+                continue
+        out.append(m)
+    return out
 
 
 def _maybe_casualties(s: str) -> bool:

@@ -338,7 +338,7 @@ CUES: dict[str, re.Pattern[str]] = {
     "other": _rx(
         r"curfew",
         r"state of emergency",
-        r"deploy(?:ed|ment|s) (?:\w+ ){0,3}(?:troops|forces|reinforcements|units|soldiers)",
+        r"deploy(?:ed|ment|s) (?:\w+ ){0,5}(?:troops|forces|reinforcements|units|soldiers)",
         r"(?:military )?reinforcements",
         r"security (?:measures|operation|campaign|sweep)",
         r"(?:search|combing|sweep) operations?",
