@@ -183,7 +183,8 @@ def _entry_link(entry: Mapping[str, Any], guid: str | None) -> str | None:
 
 def _entry_date(entry: Mapping[str, Any], now: dt.datetime) -> dt.datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        # dict.get: FeedParserDict.get maps missing keys onto others (with a DeprecationWarning)
+        value = dict.get(entry, key)  # type: ignore[arg-type]
         if isinstance(value, time.struct_time):
             try:
                 moment = dt.datetime.fromtimestamp(calendar.timegm(value), dt.UTC)

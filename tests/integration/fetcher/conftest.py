@@ -102,7 +102,7 @@ class FeedServer:
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)
-                if status != 304:
+                if status != 304 and "Content-Length" not in headers:
                     self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if body and status != 304:
