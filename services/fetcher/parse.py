@@ -184,7 +184,7 @@ def _entry_link(entry: Mapping[str, Any], guid: str | None) -> str | None:
 def _entry_date(entry: Mapping[str, Any], now: dt.datetime) -> dt.datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         # dict.get: FeedParserDict.get maps missing keys onto others (with a DeprecationWarning)
-        value = dict.get(entry, key)  # type: ignore[arg-type]
+        value = dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
         if isinstance(value, time.struct_time):
             try:
                 moment = dt.datetime.fromtimestamp(calendar.timegm(value), dt.UTC)
