@@ -188,6 +188,8 @@ class SmtpSettings(Section):
     password: SecretStr | None = None
     sender: str = "newswatch <alerts@localhost>"
     timeout_s: float = Field(default=30.0, gt=0)
+    #: Attempts per email before it is dead-lettered (backoff as for webhooks).
+    max_attempts: int = Field(default=5, ge=1)
 
 
 class WebhookSettings(Section):
@@ -217,6 +219,11 @@ class AlerterSettings(Section):
     webhook: WebhookSettings = WebhookSettings()
     api: ApiSettings = ApiSettings()
     batch_size: int = Field(default=100, ge=1)
+    #: Deliveries sent at once (threads), and at most this many to one webhook host or address.
+    delivery_concurrency: int = Field(default=8, ge=1)
+    per_target_concurrency: int = Field(default=2, ge=1)
+    #: A delivery worker silent for this long (another host) loses its claimed deliveries.
+    worker_lease_s: float = Field(default=60.0, gt=0)
 
 
 class ObservabilitySettings(Section):
