@@ -1,0 +1,251 @@
+"""Near-duplicate detection: the same wire story on several sites is marked ``duplicate_of`` the
+first copy seen.
+
+Each text becomes a MinHash signature (datasketch) over word shingles; locality-sensitive hashing
+splits the signature into bands so near-identical texts share at least one band with high
+probability, and candidates found that way are confirmed by comparing whole signatures (the
+estimated Jaccard similarity must reach the threshold). The index lives in SQLite (WAL), so it
+survives restarts and is shared by every extractor process on the machine; check-and-add runs in
+one ``BEGIN IMMEDIATE`` transaction per batch, so two processes cannot both claim to be first.
+
+Bounded: entries older than ``ttl_days`` are deleted, and beyond ``max_entries`` the oldest go
+(checked every 1% of ``max_entries`` insertions, so the table may briefly exceed the bound by that
+much). Every copy is indexed with the article_id of its original (``root_id``), so a third copy
+that resembles the second more than the first still points at the first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+import threading
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from datasketch import MinHash
+from datasketch.lsh import _optimal_param
+
+__all__ = ["NearDupIndex", "shingles"]
+
+_WORD = re.compile(r"\w+")
+#: Texts with fewer shingles than this are too short to call duplicates reliably.
+MIN_SHINGLES = 10
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS neardup_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS neardup_entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    article_id TEXT NOT NULL UNIQUE,
+    root_id TEXT NOT NULL,
+    seen_at REAL NOT NULL,
+    signature BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS neardup_entries_seen ON neardup_entries (seen_at);
+CREATE TABLE IF NOT EXISTS neardup_bands (
+    band INTEGER NOT NULL,
+    hash INTEGER NOT NULL,
+    entry_id INTEGER NOT NULL,
+    PRIMARY KEY (band, hash, entry_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS neardup_bands_entry ON neardup_bands (entry_id);
+"""
+
+
+def shingles(text: str, size: int) -> list[bytes]:
+    """Overlapping runs of ``size`` lower-cased words, as bytes for hashing."""
+    words = _WORD.findall(text.lower())
+    if len(words) < size:
+        return []
+    return [" ".join(words[i : i + size]).encode("utf-8") for i in range(len(words) - size + 1)]
+
+
+def _crc32(data: bytes) -> int:
+    return zlib.crc32(data)
+
+
+class NearDupIndex:
+    """A persistent, bounded MinHash-LSH index in one SQLite file. Thread-safe."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        threshold: float = 0.85,
+        num_perm: int = 128,
+        ttl_days: float = 14.0,
+        max_entries: int = 200_000,
+        shingle_words: int = 5,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = path
+        self.threshold = threshold
+        self.num_perm = num_perm
+        self.ttl_s = ttl_days * 86400.0
+        self.max_entries = max_entries
+        self.shingle_words = shingle_words
+        self._clock = clock
+        self.bands, self.rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
+        template = MinHash(num_perm=num_perm, seed=1)
+        self._permutations = template.permutations
+        self._scheme = template.scheme
+        self._since_bound_check = 0
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(
+            path, timeout=30.0, isolation_level=None, check_same_thread=False
+        )
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(_SCHEMA)
+        self._reset_if_parameters_changed()
+
+    # -- signatures -----------------------------------------------------------------------------
+
+    def signature(self, text: str) -> np.ndarray | None:
+        """The MinHash signature of ``text``, or None when the text is too short to compare."""
+        grams = shingles(text, self.shingle_words)
+        if len(grams) < MIN_SHINGLES:
+            return None
+        minhash = MinHash(
+            num_perm=self.num_perm,
+            hashfunc=_crc32,
+            permutations=self._permutations,
+            scheme=self._scheme,
+        )
+        minhash.update_batch(grams)
+        return np.asarray(minhash.hashvalues, dtype=np.uint32)
+
+    def _band_keys(self, signature: np.ndarray) -> list[tuple[int, int]]:
+        keys = []
+        for band in range(self.bands):
+            chunk = signature[band * self.rows : (band + 1) * self.rows].tobytes()
+            digest = hashlib.blake2b(chunk, digest_size=8).digest()
+            keys.append((band, int.from_bytes(digest, "big", signed=True)))
+        return keys
+
+    # -- the index ------------------------------------------------------------------------------
+
+    def check_and_add(self, items: Sequence[tuple[str, str]]) -> list[str | None]:
+        """For each ``(article_id, text)`` in order: the article_id of the first copy seen of a
+        near-identical text, or None (an original, or too short to tell). Every item is added.
+
+        Idempotent: an article_id already in the index gets the answer it got the first time.
+        """
+        prepared = [(article_id, self.signature(text)) for article_id, text in items]
+        results: list[str | None] = []
+        now = self._clock()
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for article_id, signature in prepared:
+                    results.append(self._check_one(article_id, signature, now))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._since_bound_check += len(items)
+            if self._since_bound_check >= max(1, self.max_entries // 100):
+                self._since_bound_check = 0
+                self._expire_locked(now)
+        return results
+
+    def _check_one(self, article_id: str, signature: np.ndarray | None, now: float) -> str | None:
+        known = self._conn.execute(
+            "SELECT root_id FROM neardup_entries WHERE article_id = ?", (article_id,)
+        ).fetchone()
+        if known is not None:
+            return None if known[0] == article_id else str(known[0])
+        if signature is None:
+            return None
+        keys = self._band_keys(signature)
+        placeholders = ",".join("(?,?)" for _ in keys)
+        params = [value for key in keys for value in key]
+        rows = self._conn.execute(
+            "SELECT DISTINCT e.id, e.root_id, e.signature FROM neardup_bands b"
+            " JOIN neardup_entries e ON e.id = b.entry_id"
+            f" WHERE (b.band, b.hash) IN (VALUES {placeholders}) AND e.seen_at >= ?"
+            " ORDER BY e.id",
+            [*params, now - self.ttl_s],
+        ).fetchall()
+        root: str | None = None
+        for _entry_id, root_id, blob in rows:
+            other = np.frombuffer(blob, dtype=np.uint32)
+            if other.shape == signature.shape and float(np.mean(other == signature)) >= (
+                self.threshold
+            ):
+                root = str(root_id)
+                break
+        cursor = self._conn.execute(
+            "INSERT INTO neardup_entries (article_id, root_id, seen_at, signature)"
+            " VALUES (?, ?, ?, ?)",
+            (article_id, root or article_id, now, signature.tobytes()),
+        )
+        entry_id = cursor.lastrowid
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO neardup_bands (band, hash, entry_id) VALUES (?, ?, ?)",
+            [(band, value, entry_id) for band, value in keys],
+        )
+        return root
+
+    def expire(self) -> int:
+        """Delete entries past their TTL and the oldest beyond ``max_entries``; return how many."""
+        with self._lock:
+            return self._expire_locked(self._clock())
+
+    def _expire_locked(self, now: float) -> int:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            cutoff_row = self._conn.execute(
+                "SELECT id FROM neardup_entries ORDER BY id DESC LIMIT 1 OFFSET ?",
+                (self.max_entries,),
+            ).fetchone()
+            conditions, params = ["seen_at < ?"], [now - self.ttl_s]
+            if cutoff_row is not None:
+                conditions.append("id <= ?")
+                params.append(cutoff_row[0])
+            where = " OR ".join(conditions)
+            self._conn.execute(
+                "DELETE FROM neardup_bands WHERE entry_id IN"
+                f" (SELECT id FROM neardup_entries WHERE {where})",
+                params,
+            )
+            deleted = self._conn.execute(f"DELETE FROM neardup_entries WHERE {where}", params)
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        return deleted.rowcount
+
+    def __len__(self) -> int:
+        with self._lock:
+            row = self._conn.execute("SELECT COUNT(*) FROM neardup_entries").fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def _reset_if_parameters_changed(self) -> None:
+        """Signatures made with other parameters are not comparable: start afresh."""
+        wanted = f"{self.num_perm}:{self.bands}x{self.rows}:{self.shingle_words}:crc32-affine32"
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._conn.execute(
+                    "SELECT value FROM neardup_meta WHERE key = 'parameters'"
+                ).fetchone()
+                if row is None or row[0] != wanted:
+                    self._conn.execute("DELETE FROM neardup_bands")
+                    self._conn.execute("DELETE FROM neardup_entries")
+                    self._conn.execute(
+                        "INSERT OR REPLACE INTO neardup_meta (key, value) VALUES ('parameters', ?)",
+                        (wanted,),
+                    )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
