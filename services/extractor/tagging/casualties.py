@@ -305,8 +305,15 @@ def _number_at(low: list[str], i: int) -> tuple[int, int] | None:
         or (low[i - 1] == "dead" and i > 1 and low[i - 2] == "shot")
         or (low[i - 1] == "and" and i > 2 and low[i - 3] in _KILL_ACTIVE)
     )
-    if w == "one" and after_kill and (i + 1 >= len(low) or not low[i + 1].isalpha()
-                                      or low[i + 1] in ("and", "of", "person", "other")):
+    if (
+        w == "one"
+        and after_kill
+        and (
+            i + 1 >= len(low)
+            or not low[i + 1].isalpha()
+            or low[i + 1] in ("and", "of", "person", "other")
+        )
+    ):
         return 1, 1  # "killing one and wounding the other"
     if w == "the" and after_kill and i + 1 < len(low) and low[i + 1] in _SINGULAR_PEOPLE:
         return 2, 1  # "killing the father and a son"

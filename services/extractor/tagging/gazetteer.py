@@ -134,9 +134,36 @@ class PlaceMention:
     parenthetical: bool = False
     near: bool = False  # "near X", "outskirts of X", "20 km south of X": ACLED precision 2
     unknown_before: str = ""  # "in Al Hishah (Misrata)": the unmatched name before "("
+    fuzzy: bool = False  # matched through the transliteration skeleton, not the exact name
     entry: Entry | None = None
     resolution: str = ""
     parent: PlaceMention | None = field(default=None, repr=False)
+
+
+_SKEL_DROP = str.maketrans({c: None for c in "aeiouyhw'"})
+
+
+def skeleton(key: str) -> str:
+    """A transliteration-tolerant key: "Qaser Bin Ghashir" and "Gasr Ben Gashir" agree.
+
+    Articles go, then each word keeps its first letter and its consonants, with q/g/k merged
+    and doubled letters collapsed. Short skeletons are not used: too ambiguous.
+    """
+    parts = [p for p in key.split(" ") if p and p not in ARTICLES]
+    out = []
+    for p in parts:
+        p = p.replace("q", "k").replace("g", "k")
+        head, rest = p[0], p[1:].translate(_SKEL_DROP)
+        w = head
+        for c in rest:
+            if c != w[-1]:
+                w += c
+        out.append(w)
+    sk = " ".join(out)
+    letters = len(sk.replace(" ", ""))
+    if (len(out) > 1 and letters < 4) or (len(out) == 1 and (letters < 5 or len(parts[0]) < 7)):
+        return ""
+    return sk
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -181,6 +208,13 @@ class Gazetteer:
                         continue
                     seen.add(key)
                     self.index.setdefault(key, []).append(entry)
+        #: transliteration skeleton -> entries, the fallback for spellings not listed
+        self.skeletons: dict[str, list[Entry]] = {}
+        for key, ents in self.index.items():
+            sk = skeleton(key)
+            if sk:
+                bucket = self.skeletons.setdefault(sk, [])
+                bucket.extend(e for e in ents if e not in bucket)
         self.max_tokens = max((k.count(" ") + 1 for k in self.index), default=1)
         self.max_tokens = min(self.max_tokens, 6)
         # countries have no coordinates in the file: place them at their biggest place
@@ -255,12 +289,16 @@ class Gazetteer:
                 key = " ".join(norms[i : i + k])
                 cands = self.index.get(key)
                 if cands:
-                    found = (k, key, cands)
+                    found = (k, key, cands, False)
+                    break
+                sk = skeleton(key)
+                if sk and sk in self.skeletons:
+                    found = (k, key, self.skeletons[sk], True)
                     break
             if found is None:
                 i += 1
                 continue
-            k, key, cands = found
+            k, key, cands, fuzzy = found
             first = tokens[i]
             if not first.is_cap and not tokens[i + 1].is_cap:
                 i += 1
@@ -274,6 +312,7 @@ class Gazetteer:
                 token_index=i,
                 token_end=i + k,
             )
+            m.fuzzy = fuzzy
             m.locative = _is_locative(tokens, i)
             m.parenthetical = i > 0 and _char_before(text, first.start) == "("
             m.near = any(t.norm in NEAR_WORDS for t in tokens[max(0, i - 4) : i])
@@ -364,7 +403,15 @@ class Gazetteer:
                     best = (score, e, why)
             assert best is not None
             e = best[1]
-            dominant, support = (ctx_cc.most_common(1) or [("", 0)])[0]
+            place_ctx = Counter(total)
+            place_ctx.subtract(base)
+            place_ctx.subtract(own[idx])
+            place_ctx = +place_ctx
+            dominant, support = (place_ctx.most_common(1) or [("", 0)])[0]
+            if m.fuzzy and ctx_cc.get(e.cc, 0) == 0 and e.population < 50_000:
+                m.entry = None
+                m.resolution = f"rejected: spelling variant of {e.name} with no support in text"
+                continue
             if parent_cc and e.cc not in parent_cc and e.kind == "place":
                 m.entry = None
                 m.resolution = "rejected: its parent in parentheses is in another country"
@@ -372,7 +419,8 @@ class Gazetteer:
             if (
                 e.kind == "place"
                 and e.population < 100_000
-                and ctx_cc.get(e.cc, 0) == 0
+                and place_ctx.get(e.cc, 0) == 0
+                and base.get(e.cc, 0) == 0
                 and support >= 2
                 and dominant != e.cc
                 and e.cc != source_country

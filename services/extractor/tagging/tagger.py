@@ -265,9 +265,7 @@ class Tagger:
             )
             drafts.append(current)
 
-        events = [
-            self._build(d, i, text, pub, src, places, actor_mentions) for i, d in enumerate(drafts)
-        ]
+        events = [self._build(d, i, pub, src, places, ctx) for i, d in enumerate(drafts)]
         return TaggingResult(
             events=events,
             places=self._doc_places(places),
@@ -411,16 +409,15 @@ class Tagger:
         self,
         d: _Draft,
         order: int,
-        text: str,
         pub: dt.date | None,
         src: str | None,
         all_places: list[PlaceMention],
-        all_actors: list[ActorMention],
+        ctx: Counter[str],
     ) -> Event:
         from services.extractor.tagging.rules import event_type_of
 
         first = d.sents[0]
-        loc = self._location(d, all_places, src)
+        loc = self._location(d, all_places, src, ctx)
         country = loc.country_code if loc else src
         actors = self._event_actors(d, country)
         fatalities, f_ev = _count(d.killed)
@@ -474,7 +471,7 @@ class Tagger:
         )
 
     def _location(
-        self, d: _Draft, all_places: list[PlaceMention], src: str | None
+        self, d: _Draft, all_places: list[PlaceMention], src: str | None, ctx: Counter[str]
     ) -> Location | None:
         text_places = [p for p in d.places if p.entry is not None]
         best: PlaceMention | None = None
@@ -498,6 +495,17 @@ class Tagger:
             countries = [p for p in all_places if p.entry is not None]
             if countries:
                 return self._to_location(countries[0], inherited=True)
+            implied = [cc for cc, _ in ctx.most_common(1) if cc in self.gazetteer.countries]
+            if implied and not src:
+                e = self.gazetteer.countries[implied[0]]
+                return Location(
+                    name=e.name,
+                    country_code=e.cc,
+                    lat=e.lat,
+                    lon=e.lon,
+                    precision=3,
+                    resolution="no place named; country implied by adjectives or actors",
+                )
             if src and src in self.gazetteer.countries:
                 e = self.gazetteer.countries[src]
                 return Location(

@@ -41,6 +41,8 @@ class Token:
 def norm(word: str) -> str:
     """Lower-case, strip diacritics and apostrophes: the key every lexicon is indexed by."""
     w = word.translate(_APOSTROPHES)
+    if w.endswith(("'s", "'S")) and len(w) > 3:
+        w = w[:-2]  # possessive: "Giza's Warraq neighbourhood"
     if not w.isascii():
         w = unicodedata.normalize("NFKD", w)
         w = "".join(c for c in w if not unicodedata.combining(c))
