@@ -164,6 +164,9 @@ def parse_opml(
     Raises ``OpmlError`` when the document is not OPML at all; an outline with a bad URL or a
     bad attribute is skipped (bad attribute: dropped) with a warning naming it.
     """
+    if b"<!ENTITY" in data:
+        # An outline list never needs entity declarations; they are how XML bombs are built.
+        raise OpmlError(f"{source}: refused: the document declares XML entities")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
     try:
         root = etree.fromstring(data, parser=parser)
@@ -173,7 +176,7 @@ def parse_opml(
         raise OpmlError(f"{source}: not an OPML document (no <opml> root element)")
     body = next((child for child in root if _tag(child) == "body"), None)
     if body is None:
-        raise OpmlError(f"{source}: OPML without a <body>")
+        raise OpmlError(f"{source}: the OPML has no <body>")
     found: list[FeedConfig] = []
     _walk(body, [], found, source, country, language, list(regions))
     return found
@@ -237,7 +240,7 @@ def _outline_config(
     region_tags.extend(folders)
     values: dict[str, object] = {
         "url": url,
-        "name": title,
+        "name": title if title != url else None,
         "country": _attr(outline, "country") or country,
         "language": _attr(outline, "language") or language,
         "regions": list(dict.fromkeys(tag for tag in region_tags if tag)),
