@@ -30,7 +30,7 @@ __all__ = [
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 
 #: Name of the Elasticsearch analyzer that mirrors ``FTS_TOKENIZE``.
-ES_TEXT_ANALYZER = "newswatch_text"
+ES_TEXT_ANALYZER = "newswatch_english"
 
 #: Index settings ``analysis`` block defining ``ES_TEXT_ANALYZER``. Every character that is not a
 #: letter or digit becomes a space (one for one, so highlight offsets stay exact), whitespace

@@ -34,6 +34,7 @@ from services.indexer.index import (
     SearchResult,
     Sort,
     UpsertReport,
+    check_document,
     fallback_snippet,
     prepare,
 )
@@ -113,26 +114,18 @@ def _epoch(value: str | None) -> float | None:
     return moment.timestamp()
 
 
-def check_document(doc: dict[str, Any]) -> str | None:
-    """Why ``doc`` cannot be indexed (None if it can). Shared by both backends."""
-    article_id = doc.get("article_id")
-    if not isinstance(article_id, str) or not article_id:
-        return "document has no article_id"
-    if not isinstance(doc.get("keys"), dict) or not isinstance(doc.get("events"), list):
-        return "document lacks keys/events (not built by document.article_document?)"
-    return None
-
-
 def write_documents(conn: sqlite3.Connection, docs: Sequence[dict[str, Any]]) -> UpsertReport:
     """Upsert ``docs`` using ``conn`` inside the caller's transaction (no commit here)."""
     report = UpsertReport()
     good: dict[str, dict[str, Any]] = {}
+    accepted = 0
     for doc in docs:
         problem = check_document(doc)
         if problem is not None:
             report.failures.append((str(doc.get("article_id") or "?"), problem))
             continue
         good[doc["article_id"]] = doc  # the last version of an id in one batch wins
+        accepted += 1
     if not good:
         return report
     ids = list(good)
@@ -211,7 +204,7 @@ def write_documents(conn: sqlite3.Connection, docs: Sequence[dict[str, Any]]) ->
         "INSERT OR IGNORE INTO idx_event_keys (key, value, doc, n) VALUES (?, ?, ?, ?)",
         event_keys,
     )
-    report.written = len(good)
+    report.written = accepted
     return report
 
 

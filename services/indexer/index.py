@@ -39,6 +39,8 @@ __all__ = [
     "SearchResult",
     "Sort",
     "UpsertReport",
+    "check_document",
+    "fallback_snippet",
     "prepare",
 ]
 
@@ -114,6 +116,16 @@ def fallback_snippet(document: dict[str, Any]) -> str:
         return source
     cut = source.rfind(" ", 0, SNIPPET_CHARS)
     return source[: cut if cut > 0 else SNIPPET_CHARS] + "…"
+
+
+def check_document(doc: dict[str, Any]) -> str | None:
+    """Why ``doc`` cannot be indexed (None if it can). Shared by both backends."""
+    article_id = doc.get("article_id")
+    if not isinstance(article_id, str) or not article_id:
+        return "document has no article_id"
+    if not isinstance(doc.get("keys"), dict) or not isinstance(doc.get("events"), list):
+        return "document lacks keys/events (not built by document.article_document?)"
+    return None
 
 
 #: Document fields left out of hits (the text is long; the snippet stands for it).
