@@ -359,7 +359,7 @@ class Gazetteer:
         """
         base: Counter[str] = Counter(context_countries or ())
         own: list[Counter[str]] = []
-        ctx_admin: set[tuple[str, str]] = set()
+        admin_votes: Counter[tuple[str, str]] = Counter()
         for m in mentions:
             c: Counter[str] = Counter()
             ccs = {e.cc for e in m.candidates}
@@ -370,8 +370,8 @@ class Gazetteer:
                     c[e.cc] += 3
                 elif e.kind in ("admin1", "region") and len(ccs) == 1:
                     c[e.cc] += 2
-                if e.kind == "admin1":
-                    ctx_admin.add((e.cc, e.admin1.lower()))
+            for key in {(e.cc, e.admin1.lower()) for e in m.candidates if e.kind == "admin1"}:
+                admin_votes[key] += 1
             own.append(c)
         total: Counter[str] = Counter(base)
         for c in own:
@@ -380,6 +380,8 @@ class Gazetteer:
             ctx_cc = total.copy()
             ctx_cc.subtract(own[idx])
             ctx_cc = +ctx_cc
+            mine = {(e.cc, e.admin1.lower()) for e in m.candidates if e.kind == "admin1"}
+            ctx_admin = {k for k, v in admin_votes.items() if v > (1 if k in mine else 0)}
             nxt = mentions[idx + 1] if idx + 1 < len(mentions) else None
             # "X (Y)" or "X, Y": the parent's admin1/country is strong evidence for X
             parent_keys: set[tuple[str, str]] = set()

@@ -239,14 +239,30 @@ class Tagger:
                 continue
             trig = next((h for h in s_hits if h.cue == cls.cue), first_violent)
             anaphoric = trig is not None and _anaphoric(text, trig.start)
-            if current is not None and (
-                self._continues(current, cls.sub_event_type, s, s_places)
-                or (anaphoric and s.index - current.sents[-1].index <= 2)
+            new_date = (
+                any(
+                    m.date is not None and all(m.date != c.date for c in current.dates)
+                    for m in s_dates
+                )
+                if current is not None
+                else False
+            )
+            if (
+                current is not None
+                and not past
+                and not new_date
+                and (
+                    self._continues(current, cls.sub_event_type, s, s_places)
+                    or (anaphoric and s.index - current.sents[-1].index <= 2)
+                )
             ):
                 self._absorb(current, s, s_hits, s_actors, s_places, cas, s_dates, real)
-                if cls.sub_event_type in _PROTEST_RANK and current.sub in _PROTEST_RANK:
-                    if _PROTEST_RANK[cls.sub_event_type] > _PROTEST_RANK[current.sub]:
-                        current.sub = cls.sub_event_type
+                if (
+                    cls.sub_event_type in _PROTEST_RANK
+                    and current.sub in _PROTEST_RANK
+                    and _PROTEST_RANK[cls.sub_event_type] > _PROTEST_RANK[current.sub]
+                ):
+                    current.sub = cls.sub_event_type
                 continue
             current = _Draft(
                 cls.sub_event_type,
