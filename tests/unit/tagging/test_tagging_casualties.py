@@ -18,7 +18,7 @@ def _counts(sentence: str) -> list[tuple[str, int]]:
         ("The army said it killed at least 100 insurgents.", [("killed", 100)]),
         ("74 dead and dozens were wounded.", [("killed", 74), ("injured", 12)]),
         ("Police found the corpses of the five men.", [("killed", 5)]),
-        ("The bomb hit a bus, leaving 3 soldiers dead and 7 injured.", [("killed", 3), ("injured", 7)]),
+        ("A bomb hit a bus, leaving 3 dead and 7 injured.", [("killed", 3), ("injured", 7)]),
         ("Gunmen killed two policemen and a passerby.", [("killed", 3)]),
         ("Between five and seven policemen were killed.", [("killed", 5)]),
         ("Two militants were killed and 16 others arrested.", [("killed", 2)]),
