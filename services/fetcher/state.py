@@ -225,7 +225,7 @@ class FeedStateStore:
     def imported_feeds(self) -> list[FeedConfig]:
         with self._lock:
             rows = self._conn.execute(
-                "SELECT config FROM imported_feeds ORDER BY added_at, url"
+                "SELECT config FROM imported_feeds ORDER BY added_at, rowid"
             ).fetchall()
         return [FeedConfig.model_validate(json.loads(config)) for (config,) in rows]
 
