@@ -71,6 +71,7 @@ class ActorLexicon:
         #: ISO code -> name used in generic actors' names; the tagger adds the gazetteer's
         self.display_countries: dict[str, str] = dict(self.country_names)
         self.max_tokens = min(8, max((k.count(" ") + 1 for k in self.index), default=1))
+        self.first_words = {k.split(" ", 1)[0] for k in self.index}
 
     @classmethod
     def load(cls) -> ActorLexicon:
@@ -147,7 +148,11 @@ class ActorLexicon:
         norms = [t.norm for t in tokens]
         n = len(tokens)
         i = 0
+        first_words = self.first_words
         while i < n:
+            if norms[i] not in first_words:
+                i += 1
+                continue
             hit: tuple[int, _Key] | None = None
             for k in range(min(self.max_tokens, n - i), 0, -1):
                 bucket = self.index.get(" ".join(norms[i : i + k]))

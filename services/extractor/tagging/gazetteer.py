@@ -18,6 +18,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 
 from services.extractor.tagging.errors import LexiconError
@@ -143,6 +144,19 @@ class PlaceMention:
 _SKEL_DROP = str.maketrans({c: None for c in "aeiouyhw'"})
 
 
+@lru_cache(maxsize=65536)
+def skeleton_word(p: str) -> str:
+    """The skeleton of one word (see ``skeleton``)."""
+    p = p.replace("q", "k").replace("g", "k")
+    head, rest = p[:1], p[1:].translate(_SKEL_DROP)
+    w = head
+    for c in rest:
+        if c != w[-1:]:
+            w += c
+    return w
+
+
+@lru_cache(maxsize=65536)
 def skeleton(key: str) -> str:
     """A transliteration-tolerant key: "Qaser Bin Ghashir" and "Gasr Ben Gashir" agree.
 
@@ -150,15 +164,9 @@ def skeleton(key: str) -> str:
     and doubled letters collapsed. Short skeletons are not used: too ambiguous.
     """
     parts = [p for p in key.split(" ") if p and p not in ARTICLES]
-    out = []
-    for p in parts:
-        p = p.replace("q", "k").replace("g", "k")
-        head, rest = p[0], p[1:].translate(_SKEL_DROP)
-        w = head
-        for c in rest:
-            if c != w[-1]:
-                w += c
-        out.append(w)
+    if not parts:
+        return ""
+    out = [skeleton_word(p) for p in parts]
     sk = " ".join(out)
     letters = len(sk.replace(" ", ""))
     if (len(out) > 1 and letters < 4) or (len(out) == 1 and (letters < 5 or len(parts[0]) < 7)):
@@ -210,11 +218,15 @@ class Gazetteer:
                     self.index.setdefault(key, []).append(entry)
         #: transliteration skeleton -> entries, the fallback for spellings not listed
         self.skeletons: dict[str, list[Entry]] = {}
+        self.skel_first: set[str] = set()
         for key, ents in self.index.items():
             sk = skeleton(key)
             if sk:
+                self.skel_first.add(sk.split(" ", 1)[0])
                 bucket = self.skeletons.setdefault(sk, [])
                 bucket.extend(e for e in ents if e not in bucket)
+        #: first words of every key (exact or skeleton): a cheap test before building n-grams
+        self.first_words = {k.split(" ", 1)[0] for k in self.index}
         self.max_tokens = max((k.count(" ") + 1 for k in self.index), default=1)
         self.max_tokens = min(self.max_tokens, 6)
         # countries have no coordinates in the file: place them at their biggest place
@@ -280,6 +292,9 @@ class Gazetteer:
                 i += 1
                 continue
             found = None
+            if norms[i] not in self.first_words and skeleton_word(norms[i]) not in self.skel_first:
+                i += 1
+                continue
             for k in range(min(self.max_tokens, n - i), 0, -1):
                 if any(j in blocked for j in range(i, i + k)):
                     continue

@@ -21,14 +21,22 @@ _TOKEN_RE = re.compile(r"[^\W_]+(?:['’‘`][^\W_]+)*")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "ʼ": "'", "ʿ": "", "ʾ": ""})
 
 
-@dataclass(frozen=True, slots=True)
 class Token:
-    """One token: its text as written, its normalised form and its character offsets."""
+    """One token: its text as written, its normalised form and its character offsets.
 
-    text: str
-    norm: str
-    start: int
-    end: int
+    A plain slotted class, not a dataclass: tokens are made by the thousand per article.
+    """
+
+    __slots__ = ("end", "norm", "start", "text")
+
+    def __init__(self, text: str, norm: str, start: int, end: int) -> None:
+        self.text = text
+        self.norm = norm
+        self.start = start
+        self.end = end
+
+    def __repr__(self) -> str:
+        return f"Token({self.text!r}, {self.start}, {self.end})"
 
     @property
     def is_cap(self) -> bool:
@@ -56,10 +64,14 @@ def norm_phrase(phrase: str) -> str:
 
 def tokenize(text: str, offset: int = 0) -> list[Token]:
     """Split ``text`` into tokens; offsets are shifted by ``offset`` (for sentence slices)."""
-    return [
-        Token(m.group(), norm(m.group()), m.start() + offset, m.end() + offset)
-        for m in _TOKEN_RE.finditer(text)
-    ]
+    out = []
+    pos = offset
+    for w in _TOKEN_RE.findall(text):
+        start = text.find(w, pos - offset) + offset
+        end = start + len(w)
+        out.append(Token(w, norm(w), start, end))
+        pos = end
+    return out
 
 
 @dataclass(frozen=True, slots=True)
