@@ -33,7 +33,9 @@ def _literal_prefix(alt: str) -> str:
 
 
 def _split_top(s: str) -> list[str]:
-    parts, depth, cur = [], 0, []
+    parts: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for c in s:
         if c == "(":
             depth += 1
@@ -52,12 +54,14 @@ def _prefixes(alt: str) -> set[str] | None:
     """Literal strings one of which starts every match of ``alt``; None when unknown."""
     if alt.startswith("(?:"):
         depth = 0
-        for i, c in enumerate(alt):
+        close = len(alt)
+        for pos, c in enumerate(alt):
             depth += c == "("
             depth -= c == ")"
             if depth == 0:
+                close = pos
                 break
-        inner, rest = alt[3:i], alt[i + 1 :]
+        inner, rest = alt[3:close], alt[close + 1 :]
         out: set[str] = set()
         for part in _split_top(inner):
             got = _prefixes(part)
