@@ -81,6 +81,13 @@ _SINGULAR_PEOPLE = frozenset(
     )
 )
 
+_NAME_HEADS = frozenset(
+    words(
+        """battalion brigade division regiment unit route road highway article resolution flight
+        no number camp base checkpoint kilometre km"""
+    )
+)
+
 _KILL_PASSIVE = frozenset(
     words(
         """killed dead died slain executed beheaded massacred perished drowned murdered
@@ -345,6 +352,8 @@ def _number_at(low: list[str], i: int) -> tuple[int, int] | None:
     parsed = parse_number(low[i:])
     if parsed is None:
         return None
+    if i > 0 and w[0].isdigit() and low[i - 1] in _NAME_HEADS:
+        return None  # "Battalion 302", "Route 87": a name, not a count
     value, used = parsed
     if w[0].isdigit():
         if value >= 1900 and value <= 2100:

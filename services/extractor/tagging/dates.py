@@ -53,7 +53,8 @@ _DATE_RE = re.compile(
             r"June|July|August|September|October|November|December)(?:,)? "
             r"(?P<year3>(?:19|20)\d\d)\b",
             # in 2015
-            r"\b(?P<yprep>in|since|during|of) (?:early |late |mid-?)?(?P<year4>(?:19|20)\d\d)\b",
+            r"\b(?P<yprep>in|since|during|of|the) (?:early |late |mid-?)?"
+            r"(?P<year4>(?:19|20)\d\d)\b",
             # last Wednesday / on Friday / Friday night
             r"\b(?P<rel>last|this|on|late on|early on|late|early|overnight|since|by|until)? ?"
             rf"{_WD}\b",

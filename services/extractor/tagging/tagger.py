@@ -117,6 +117,7 @@ class _Draft:
     unreal: bool = False
     negated: bool = False
     past_cue: bool = False
+    old_year: bool = False  # the first sentence names a year long before publication
 
 
 class Tagger:
@@ -232,7 +233,15 @@ class Tagger:
             unreal_only = cls is None and bool(unreal_cues & _VIOLENT)
             if unreal_only and self.keep_unreal:
                 cls = classify(unreal_cues, kinds, killed=killed, injured=injured)
-            past = "past" in real or "past" in unreal_cues
+            past = "past" in real or "judicial" in real
+            old_year = any(
+                m.date is not None
+                and pub is not None
+                and m.precision in ("year", "month")
+                and not m.phrase.lower().startswith("since")
+                and (pub - m.date).days > 366
+                for m in s_dates
+            )
             if cls is None:
                 if current is not None and s.paragraph == current.sents[-1].paragraph:
                     self._absorb(current, s, s_hits, s_actors, s_places, cas, s_dates, real)
@@ -278,6 +287,7 @@ class Tagger:
                 dates=list(s_dates),
                 unreal=unreal_only,
                 past_cue=past,
+                old_year=old_year,
             )
             drafts.append(current)
 
@@ -295,22 +305,30 @@ class Tagger:
     def _real_cues(hits: list[Hit]) -> tuple[set[str], set[str]]:
         """Split the cues of a sentence into real ones and ones under negation/threat/hypothesis.
 
-        A cue is unreal when an "unreal" cue ("denied", "vowed to", "could") comes before it in
-        the same clause, within a few words.
+        A cue is unreal when a modal or threat ("vowed to", "could") comes shortly before it in
+        the sentence, or right after it ("fighting could continue"); a denial ("denied reports
+        that...") or a "no" ("no clashes were reported") makes every cue after it unreal. Deaths
+        in floods or accidents and contests (football) are not events: their generic cues
+        ("killing", "attacked") are dropped.
         """
         real: set[str] = set()
         unreal: set[str] = set()
-        modals = [h for h in hits if h.cue == "unreal" and not h.text[:1].isupper()]
-        modals += [
-            h for h in hits if h.cue == "unreal" and h.text[:1].isupper() and h.text != "May"
+        modals = [
+            h for h in hits if h.cue == "unreal" and h.text not in ("May", "Will", "If", "Possible")
         ]
+        denials = [h for h in hits if h.cue == "denial"]
+        nonviolent = any(h.cue == "nonviolent" for h in hits)
         for h in hits:
-            if h.cue in ("unreal",):
+            if h.cue in ("unreal", "denial", "nonviolent"):
                 continue
-            if h.cue == "past":
-                real.add("past")
+            if h.cue in ("past", "judicial"):
+                real.add(h.cue)
                 continue
-            blocked = any(0 <= h.start - m.end <= 45 for m in modals if m.text != "Will")
+            if nonviolent and h.cue in ("attack", "clash"):
+                continue
+            blocked = any(0 <= h.start - m.end <= 45 for m in modals)
+            blocked = blocked or any(0 <= m.start - h.end <= 2 for m in modals)
+            blocked = blocked or any(d.start <= h.start for d in denials)
             (unreal if blocked else real).add(h.cue)
         # "foiled an attack": the attack did not happen
         if "disrupted" in real:
@@ -443,6 +461,8 @@ class Tagger:
         if pub is not None and date is not None and (pub - date).days > BACKGROUND_DAYS:
             background = True
         if d.past_cue and date_phrase is None and order > 0:
+            background = True
+        if d.old_year or ("judicial" in d.cues and d.sub not in _PROTEST_RANK):
             background = True
         tags = self._tags(d, actors, loc)
         terrorism = any(
