@@ -95,7 +95,7 @@ def create_app(settings: Settings, db: StateDB) -> FastAPI:
             sub = parse_subscription(data)
             sub.check_webhook_urls(allow_private=allow_private)
         except SubscriptionError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
         return sub
 
     def found(sub_id: str) -> Subscription:
@@ -142,7 +142,7 @@ def create_app(settings: Settings, db: StateDB) -> FastAPI:
         try:
             data = _restore_secrets(data, old)
         except SubscriptionError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
         return store.put(validated(data)).redacted()
 
     @app.patch("/subscriptions/{sub_id}", dependencies=auth, tags=["subscriptions"])
@@ -154,7 +154,7 @@ def create_app(settings: Settings, db: StateDB) -> FastAPI:
         try:
             data = _restore_secrets(data, old)
         except SubscriptionError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
         return store.put(validated(data)).redacted()
 
     @app.delete(
