@@ -375,12 +375,21 @@ class EmbeddedIndex(Index):
         if positive is None or not docs:
             return {}
         marks = ",".join("?" * len(docs))
+        pre, post = highlight
+        # Prefer a fragment of the body, then the summary, then the headline (as Elasticsearch).
+        columns = ", ".join(
+            f"snippet(idx_fts, {c}, ?, ?, '…', {SNIPPET_TOKENS})" for c in (2, 1, 0)
+        )
         rows = self._conn.execute(
-            f"SELECT rowid, snippet(idx_fts, -1, ?, ?, '…', {SNIPPET_TOKENS}) FROM idx_fts "
-            f"WHERE idx_fts MATCH ? AND rowid IN ({marks})",
-            [highlight[0], highlight[1], positive, *docs],
+            f"SELECT rowid, {columns} FROM idx_fts WHERE idx_fts MATCH ? AND rowid IN ({marks})",
+            [pre, post] * 3 + [positive, *docs],
         ).fetchall()
-        return {int(doc): text for doc, text in rows if text and highlight[0] in text}
+        out: dict[int, str] = {}
+        for doc, *fragments in rows:
+            chosen = next((f for f in fragments if f and pre in f), None)
+            if chosen is not None:
+                out[int(doc)] = chosen
+        return out
 
     def _texts(self, doc: int) -> dict[str, Any]:
         row = self._conn.execute(
