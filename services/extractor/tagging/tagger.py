@@ -74,6 +74,14 @@ _PROTEST_RANK = {
     "Excessive force against protesters": 3,
 }
 _WEAK = frozenset({"Arrests", "Other", "Looting/property destruction", "Disrupted weapons use"})
+_CIVILIAN_TARGET_WORDS = frozenset(
+    words(
+        """tourists tourist market markets worshippers mosque church school schools hospital
+        village villages homes houses wedding bus passengers displaced civilians civilian
+        villagers residents people family families farmers shepherds children women students
+        pilgrims shops restaurant hotel beach cafe funeral vendors traders merchants"""
+    )
+)
 _ARMED_TARGET_WORDS = frozenset(
     words(
         """checkpoint checkpoints post posts outpost base bases barracks convoy convoys patrol
@@ -366,9 +374,12 @@ class Tagger:
         civ_t = any(a.definition.kind == CIVILIANS for a in actors)
         low = s.text.lower()
         if trig is not None:
-            tail = low[trig.end - s.start : trig.end - s.start + 60].split()
-            if any(w.strip(".,") in _ARMED_TARGET_WORDS for w in tail[:6]):
-                armed_t = True
+            # the object right after the verb decides when it is recognisable
+            tail = [w.strip(".,;:\"'") for w in low[trig.end - s.start :].split()[:6]]
+            civ_obj = next((i for i, w in enumerate(tail) if w in _CIVILIAN_TARGET_WORDS), 99)
+            arm_obj = next((i for i, w in enumerate(tail) if w in _ARMED_TARGET_WORDS), 99)
+            if civ_obj < 99 or arm_obj < 99:
+                return arm_obj < civ_obj, civ_obj < arm_obj
         victims = {_victim_class(c.phrase) for c in cas if c.count > 0}
         if "state" in victims or "armed" in victims:
             armed_t = armed_t or len({a.definition.kind for a in actors} & ARMED) >= 1

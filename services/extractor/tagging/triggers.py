@@ -123,6 +123,9 @@ CUES: dict[str, re.Pattern[str]] = {
         r"(?:\s+[\w'’-]+){0,3}\s+(?:struck|bombed|targeted|pounded|hit|raided|carried out"
         r"|launched|conducted|fired)",
         r"warplanes?",
+        r"(?:aircraft|planes|jets|helicopters?|gunships?|drones?|warplanes?) (?:\w+ ){0,3}"
+        r"(?:struck|bombed|targeted|pounded|hit|raided|destroyed|opened fire|fired|attacked|"
+        r"killed|shelled|strafed)",
         r"bombed from the air",
         r"helicopter gunships?",
         r"air force (?:struck|bombed|targeted|pounded|hit|raided|carried out|conducted)",
@@ -188,7 +191,9 @@ CUES: dict[str, re.Pattern[str]] = {
         r"recaptur(?:ed|e|es|ing)",
         r"retook",
         r"retak(?:en|e|ing)",
-        r"liberat(?:ed|ion of|ing)",
+        r"liberat(?:ed|ion|ing)",
+        r"(?:taken|took|seized|captured) (?:\w+ ){0,3}(?:pockets|strongholds?|positions|areas|"
+        r"districts?) (?:held|controlled) by",
         r"took back(?: control)?",
         r"cleared (?:\w+ )?(?:of|from) (?:militants|fighters|jihadists|terrorists)",
         r"drove out",
@@ -341,6 +346,9 @@ CUES: dict[str, re.Pattern[str]] = {
         r"angry (?:residents|crowd|villagers|relatives)",
         r"vigilantes?",
         r"communal (?:violence|clashes)",
+        r"clashes between (?:\w+ ){1,4}(?:residents|villagers|tribes|tribesmen|communities|"
+        r"families|clans)",
+        r"(?:residents|villagers|crowd|locals)(?: \w+){0,6} beat",
         r"beat(?:en)? to death by",
     ),
     "agreement": _rx(
@@ -400,8 +408,9 @@ CUES: dict[str, re.Pattern[str]] = {
         r"neutrali[sz]ed (?:\w+ ){0,2}(?:bombs?|explosives?|devices?|IEDs?|mines?)",
     ),
     "hq": _rx(
-        r"(?:established|set up|setting up|establish) (?:\w+ ){0,2}(?:bases?|headquarters|"
-        r"camps?|posts?|outposts?)",
+        r"(?:established|set up|setting up|establish|opening|opened|open|built|building) "
+        r"(?:\w+ ){0,3}(?:bases?|headquarters|camps?|posts?|outposts?|command cent(?:re|er)s?|"
+        r"operations? (?:room|cent(?:re|er)))",
         r"new (?:military )?base",
         r"opened (?:a |an )?(?:new )?(?:office|headquarters|base)",
     ),
@@ -468,6 +477,10 @@ CUES: dict[str, re.Pattern[str]] = {
         r"deploy\w* (?:\w+ ){0,4}(?:along|on|to) the (?:\w+ )?border",
         r"buffer zone",
         r"border (?:wall|fence|barrier|trench|berm)",
+        r"(?:barrier|wall|fence|trench|berm|watchtowers?)s? (?:\w+ ){0,4}(?:along|on) "
+        r"(?:\w+ ){0,3}border",
+        r"closed military zone",
+        r"(?:re)?opened (?:the )?(?:\w+ )?(?:border )?crossings?",
         r"border (?:patrols?|guards) (?:were )?(?:deployed|reinforced|stepped)",
     ),
     "cross_border": _rx(
