@@ -89,7 +89,7 @@ def classify(
             return Classification("Violent demonstration", "riot", 0.75)
         if "intervention" in c or ("arrest" in c and has_protesters):
             return Classification("Protest with intervention", "intervention", 0.75)
-        if c & {"air", "shelling", "ied", "clash", "grenade"}:
+        if c & {"air", "shelling", "ied", "clash", "grenade", "blast"}:
             pass  # a protest mentioned beside real violence: let the violence decide
         else:
             return Classification("Peaceful protest", "protest", 0.7)
@@ -97,6 +97,12 @@ def classify(
         return Classification("Mob violence", "mob", 0.7)
     if "riot" in c and not (c & {"air", "shelling", "ied", "clash", "grenade", "attack"}):
         return Classification("Violent demonstration", "riot", 0.65)
+
+    # territory: a non-violent handover, or the state taking back ground (air support or not)
+    if "transfer" in c and c & {"overtake", "regain"}:
+        return Classification("Non-violent transfer of territory", "transfer", 0.7)
+    if "regain" in c and (state_actor or STATE in kinds):
+        return Classification("Government regains territory", "regain", 0.7)
 
     remote = [x for x in ("air", "shelling", "ied", "grenade") if x in c]
     if remote:
@@ -116,9 +122,11 @@ def classify(
 
     if "sexual" in c:
         return Classification("Sexual violence", "sexual", 0.8)
-    if "regain" in c and (state_actor or STATE in kinds):
-        return Classification("Government regains territory", "regain", 0.7)
-    if "overtake" in c and (nonstate_actor or armed_kinds - {STATE, EXTERNAL}):
+    if (
+        "overtake" in c
+        and (nonstate_actor or armed_kinds - {STATE, EXTERNAL})
+        and not (killed and c & {"clash", "attack"})
+    ):
         return Classification("Non-state actor overtakes territory", "overtake", 0.7)
     if "abduction" in c:
         return Classification("Abduction/forced disappearance", "abduction", 0.8)
@@ -127,6 +135,8 @@ def classify(
         if civilian_target and not armed_target and "attack" in c:
             return Classification("Attack", "attack", 0.65)
         return Classification("Armed clash", "clash", 0.75)
+    if "blast" in c:
+        return Classification("Remote explosive/landmine/IED", "blast", 0.65)
     if "attack" in c:
         if armed_target or (len(armed_kinds) >= 2 and not civilian_target):
             return Classification("Armed clash", "attack", 0.7)

@@ -56,7 +56,7 @@ BACKGROUND_DAYS = 30
 
 _VIOLENT = frozenset(
     words(
-        """suicide chemical air shelling ied grenade sexual abduction regain overtake clash
+        """suicide chemical air shelling ied blast grenade sexual abduction regain overtake clash
         attack protest riot mob looting disrupted arrest agreement change hq transfer other"""
     )
 )
@@ -346,7 +346,7 @@ class Tagger:
     @staticmethod
     def _first_remote_or_clash(hits: list[Hit], real: set[str]) -> str | None:
         for h in hits:
-            if h.cue in real and h.cue in ("air", "shelling", "ied", "grenade", "clash"):
+            if h.cue in real and h.cue in ("air", "shelling", "ied", "grenade", "clash", "blast"):
                 return h.cue
         return None
 
@@ -657,6 +657,7 @@ class Tagger:
         if "border_measure" in d.cues:
             tags.append("border_security_measure")
         violent = d.sub in (
+            "Suicide bomb",
             "Air/drone strike",
             "Shelling/artillery/missile attack",
             "Armed clash",

@@ -123,7 +123,8 @@ CUES: dict[str, re.Pattern[str]] = {
         r"(?:\s+[\w'’-]+){0,3}\s+(?:struck|bombed|targeted|pounded|hit|raided|carried out"
         r"|launched|conducted|fired)",
         r"warplanes?",
-        r"(?:aircraft|planes|jets|helicopters?|gunships?|drones?|warplanes?) (?:\w+ ){0,3}"
+        r"(?:aircraft|planes|jets|helicopters?|gunships?|drones?|warplanes?|air force) "
+        r"(?:\w+ ){0,3}"
         r"(?:struck|bombed|targeted|pounded|hit|raided|destroyed|opened fire|fired|attacked|"
         r"killed|shelled|strafed)",
         r"bombed from the air",
@@ -159,13 +160,16 @@ CUES: dict[str, re.Pattern[str]] = {
         r"car[\s-]bombs?",
         r"booby[\s-]trap(?:ped|s)?",
         r"bombs? (?:exploded|went off|blast|attacks?)",
-        r"bombings?",
         r"(?:planted|placed) (?:a |an )?(?:bomb|explosives?|device)",
+        r"sticky bombs?",
+        r"limpet mines?",
+    ),
+    # generic explosions: an IED unless a more specific weapon or a battle is named
+    "blast": _rx(
+        r"bombings?",
         r"explosions?",
         r"blasts?",
         r"detonat(?:ed|ion)",
-        r"sticky bombs?",
-        r"limpet mines?",
         r"bomb(?:ed)?",
         r"explosives?",
     ),
@@ -197,6 +201,7 @@ CUES: dict[str, re.Pattern[str]] = {
         r"took back(?: control)?",
         r"cleared (?:\w+ )?(?:of|from) (?:militants|fighters|jihadists|terrorists)",
         r"drove out",
+        r"(?:driven|drove|pushed|expelled) (?:\w+ ){0,4}out of",
         r"regained",
     ),
     "overtake": _rx(
@@ -366,7 +371,6 @@ CUES: dict[str, re.Pattern[str]] = {
     "arrest": _rx(
         r"arrest(?:ed|s|ing)?",
         r"detain(?:ed|s|ing)?",
-        r"detention",
         r"apprehend(?:ed|s)?",
         r"taken into custody",
         r"rounded up",
@@ -437,6 +441,8 @@ CUES: dict[str, re.Pattern[str]] = {
         r"evacuated (?:their|its) positions",
         r"without (?:a fight|fighting|resistance)",
         r"redeploy(?:ed|ment)",
+        r"switched sides",
+        r"under (?:a |the )?(?:local )?(?:deal|agreement)",
     ),
     "other": _rx(
         r"curfew",
