@@ -335,6 +335,24 @@ def _number_at(low: list[str], i: int) -> tuple[int, int] | None:
         if nxt.isalpha() and nxt not in _STOPPERS:
             return 2, 1
         return None
+    if (
+        w == "one"
+        and i + 1 < len(low)
+        and low[i + 1]
+        in (
+            "was",
+            "killed",
+            "dead",
+            "died",
+            "wounded",
+            "injured",
+            "of",
+            "person",
+            "other",
+            "more",
+        )
+    ):
+        return 1, 1  # "One was killed", "one of the assailants was killed"
     if w in ("a", "an", "one", "single", "lone"):
         # only when a person noun follows (possibly after an adjective or two)
         for j in range(i + 1, min(i + 4, len(low))):

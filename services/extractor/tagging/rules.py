@@ -78,7 +78,7 @@ def classify(
         return Classification("Suicide bomb", "suicide", 0.9)
     if "chemical" in c:
         return Classification("Chemical weapon", "chemical", 0.85)
-    if "disrupted" in c and not ({"air", "shelling"} & c and killed):
+    if "disrupted" in c and not killed:
         return Classification("Disrupted weapons use", "disrupted", 0.75)
 
     # demonstrations

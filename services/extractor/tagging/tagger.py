@@ -239,6 +239,13 @@ class Tagger:
                 first_cue=self._first_remote_or_clash(s_hits, real),
             )
             unreal_only = cls is None and bool(unreal_cues & _VIOLENT)
+            if (
+                cls is not None
+                and current is not None
+                and s.paragraph == current.sents[-1].paragraph
+                and _casualty_only(s_hits, real, cas)
+            ):
+                cls = None  # "One was killed." adds to the event before it
             if unreal_only and self.keep_unreal:
                 cls = classify(unreal_cues, kinds, killed=killed, injured=injured)
             past = "past" in real or "judicial" in real
@@ -481,14 +488,14 @@ class Tagger:
             for a in actors
         )
         terrorism = terrorism or "terror" in d.cues or d.sub == "Suicide bomb"
-        conf = d.strength
+        # the rule's strength, the evidence found, and the position: wire copy leads with its
+        # main event, so the first event of a document outranks later ones of similar strength
+        conf = 0.6 * d.strength
         if loc is not None:
-            conf += 0.08
+            conf += 0.1
         if actors:
-            conf += 0.04
-        if order == 0:
-            conf += 0.12
-        conf -= min(0.2, 0.03 * order)
+            conf += 0.05
+        conf += 0.25 if order == 0 else max(0.0, 0.1 - 0.03 * order)
         if background:
             conf *= 0.6
         if d.unreal:
@@ -787,6 +794,23 @@ def _count(mentions: list[CasualtyMention]) -> tuple[int, list[Casualty]]:
     unknown = by_class.pop("?", 0)
     known = sum(by_class.values())
     return max(known, unknown), evidence
+
+
+_CASUALTY_VERBS = frozenset(
+    words(
+        """killed killing died dead wounded injured wounding injuring shot stabbed murdered
+        executed beheaded"""
+    )
+)
+
+
+def _casualty_only(hits: list[Hit], real: set[str], cas: list[CasualtyMention]) -> bool:
+    """A sentence that only counts victims ("Eight people were killed over two days.")."""
+    if not cas or not real & _VIOLENT:
+        return False
+    if real & _VIOLENT - {"attack"}:
+        return False
+    return all(h.text.lower() in _CASUALTY_VERBS for h in hits if h.cue == "attack")
 
 
 _ANAPHORA = ("the ", "this ", "that ", "these ", "during the ", "in the ", "of the ")

@@ -98,8 +98,8 @@ CUES: dict[str, re.Pattern[str]] = {
         r"suicide[\s-]+(?:bomb\w*|attack\w*|car[\s-]+bomb\w*|truck[\s-]+bomb\w*|vest\w*|belts?|"
         r"operation|blast|explosion)",
         r"blew (?:himself|herself|themselves) up",
-        r"detonated (?:his|her|their) (?:explosive|suicide) (?:belt|vest)s?",
-        r"explosive[\s-]+(?:belt|vest)s?",
+        r"detonated (?:his|her|their|an) (?:explosive|suicide) (?:belt|vest)s?",
+        r"(?:explosive|suicide) (?:belt|vest)s? (?:exploded|went off|detonated)",
         r"SVBIEDs?",
         r"VBIEDs?",
     ),
