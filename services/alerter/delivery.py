@@ -170,9 +170,15 @@ class DeliveryWorker:
             return 0
         limit = self.cfg.per_target_concurrency
 
+        chosen: Counter[str] = Counter()
+
         def busy(row: OutboxRow) -> bool:
+            key = self._target_key(row)
             with self._inflight_lock:
-                return self._inflight[self._target_key(row)] >= limit
+                if self._inflight[key] + chosen[key] >= limit:
+                    return True
+            chosen[key] += 1
+            return False
 
         rows = self.outbox.claim(self.registry.worker_id, self.clock(), free, skip=busy)
         for row in rows:
