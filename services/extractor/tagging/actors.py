@@ -18,7 +18,7 @@ import yaml
 
 from services.extractor.tagging.errors import LexiconError
 from services.extractor.tagging.gazetteer import COUNTRY_ADJECTIVES
-from services.extractor.tagging.text import Token, norm_phrase
+from services.extractor.tagging.text import Token, contiguous, norm_phrase
 
 __all__ = ["ActorDef", "ActorLexicon", "ActorMention"]
 
@@ -157,6 +157,8 @@ class ActorLexicon:
             for k in range(min(self.max_tokens, n - i), 0, -1):
                 bucket = self.index.get(" ".join(norms[i : i + k]))
                 if not bucket:
+                    continue
+                if k > 1 and base == 0 and not contiguous(text, tokens, i, k):
                     continue
                 surface = text[tokens[i].start - base : tokens[i + k - 1].end - base]
                 for e in bucket:

@@ -22,7 +22,7 @@ from functools import lru_cache
 from importlib import resources
 
 from services.extractor.tagging.errors import LexiconError
-from services.extractor.tagging.text import Token, norm_phrase, words
+from services.extractor.tagging.text import Token, contiguous, norm_phrase, words
 
 __all__ = ["COUNTRY_ADJECTIVES", "Entry", "Gazetteer", "PlaceMention", "haversine_km"]
 
@@ -300,6 +300,8 @@ class Gazetteer:
                     continue
                 last = tokens[i + k - 1]
                 if not last.is_cap:
+                    continue
+                if k > 1 and text and not contiguous(text, tokens, i, k):
                     continue
                 key = " ".join(norms[i : i + k])
                 cands = self.index.get(key)

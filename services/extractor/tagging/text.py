@@ -147,3 +147,15 @@ def sentences(text: str) -> list[Sentence]:
 def words(s: str) -> list[str]:
     """Whitespace-separated words of a string: how the lexicon constants are written."""
     return s.split()
+
+
+def contiguous(text: str, tokens: list[Token], i: int, k: int) -> bool:
+    """Are tokens ``i .. i+k-1`` one phrase: separated by spaces, hyphens or dots only?
+
+    Stops a name from spanning a parenthesis or a comma ("Tawila (Tawila, ...").
+    """
+    for j in range(i, i + k - 1):
+        gap = text[tokens[j].end : tokens[j + 1].start]
+        if gap.strip(" -.'’") or len(gap) > 3:
+            return False
+    return True
