@@ -136,6 +136,7 @@ class PlaceMention:
     near: bool = False  # "near X", "outskirts of X", "20 km south of X": ACLED precision 2
     unknown_before: str = ""  # "in Al Hishah (Misrata)": the unmatched name before "("
     fuzzy: bool = False  # matched through the transliteration skeleton, not the exact name
+    border_ref: bool = False  # "the border with X", "crossed from X": X is not where it happened
     entry: Entry | None = None
     resolution: str = ""
     parent: PlaceMention | None = field(default=None, repr=False)
@@ -330,6 +331,7 @@ class Gazetteer:
                 token_end=i + k,
             )
             m.fuzzy = fuzzy
+            m.border_ref = _is_border_ref(tokens, i)
             m.locative = _is_locative(tokens, i)
             m.parenthetical = i > 0 and _char_before(text, first.start) == "("
             m.near = any(t.norm in NEAR_WORDS for t in tokens[max(0, i - 4) : i])
@@ -379,6 +381,9 @@ class Gazetteer:
         admin_votes: Counter[tuple[str, str]] = Counter()
         for m in mentions:
             c: Counter[str] = Counter()
+            if m.border_ref:
+                own.append(c)
+                continue
             ccs = {e.cc for e in m.candidates}
             if len(ccs) == 1:
                 c[next(iter(ccs))] += 2
@@ -489,6 +494,21 @@ NEAR_WORDS = frozenset(
         southeast southwest km kilometres kilometers miles vicinity close"""
     )
 )
+
+
+def _is_border_ref(tokens: Sequence[Token], i: int) -> bool:
+    """ "the border with X", "frontier with X", "from X into", "crossing into X"."""
+    prev = [t.norm for t in tokens[max(0, i - 3) : i]]
+    if len(prev) >= 2 and prev[-1] in ("with", "and") and prev[-2] in ("border", "frontier"):
+        return True
+    if len(prev) >= 3 and prev[-1] == "the" and prev[-2] in ("with",) and prev[-3] == "border":
+        return True
+    return (
+        bool(prev)
+        and prev[-1] == "from"
+        and i + 1 < len(tokens)
+        and tokens[i + 1].norm in ("into", "to")
+    )
 
 
 def _name_before_paren(tokens: Sequence[Token], i: int, text: str) -> str:

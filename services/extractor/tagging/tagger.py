@@ -536,6 +536,8 @@ class Tagger:
             pool = [p for p in text_places if p.start < end]
             finer = [p for p in pool if p.entry is not None and p.entry.kind != "country"]
             pool = finer or pool
+            inside = [p for p in pool if not p.border_ref]
+            pool = inside or pool
             best = min(pool, key=lambda p: (_rank(p), p.start))
         if best is None:
             # inherit: the most mentioned non-country place of the document, else the country

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -149,7 +150,7 @@ def words(s: str) -> list[str]:
     return s.split()
 
 
-def contiguous(text: str, tokens: list[Token], i: int, k: int) -> bool:
+def contiguous(text: str, tokens: Sequence[Token], i: int, k: int) -> bool:
     """Are tokens ``i .. i+k-1`` one phrase: separated by spaces, hyphens or dots only?
 
     Stops a name from spanning a parenthesis or a comma ("Tawila (Tawila, ...").
