@@ -67,6 +67,12 @@ class KafkaSettings(Section):
     compression: Literal["gzip", "snappy", "lz4", "zstd", "none"] = "gzip"
     max_poll_interval_ms: int = Field(default=300_000, ge=1000)
     session_timeout_ms: int = Field(default=10_000, ge=1000)
+    #: How long clients keep retrying (with backoff) a broker that cannot be reached at start-up.
+    connect_timeout_s: float = Field(default=120.0, gt=0)
+    #: How long ``flush`` waits for the broker to acknowledge everything published.
+    flush_timeout_s: float = Field(default=60.0, gt=0)
+    #: Producer batching delay: a few ms of latency buys fewer, larger requests.
+    linger_ms: int = Field(default=5, ge=0)
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: str | None = None
     sasl_username: str | None = None

@@ -9,6 +9,14 @@ import pytest
 
 from services.indexer.embedded import EmbeddedIndex
 from services.indexer.index import Index
+
+# The bus contract suite's fixtures and collector (bus_contract.py).
+from tests.contract.bus_fixtures import (  # noqa: F401
+    BusFactory,
+    bus_factory,
+    kafka_bootstrap,
+    pytest_collect_file,
+)
 from tests.elastic_support import EsTarget, es_target, isolated, new_client
 
 
