@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -25,7 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["BrokerUnavailable", "kafka_bootstrap", "start_tansu", "tansu_binary"]
+__all__ = ["BrokerUnavailable", "TansuBroker", "kafka_bootstrap", "start_tansu", "tansu_binary"]
 
 #: How long a freshly started tansu may take to answer a metadata request.
 START_TIMEOUT_S = 30.0
@@ -78,59 +79,80 @@ def _answers_metadata(bootstrap: str) -> bool:
         admin.close()
 
 
-def start_tansu(*, port: int | None = None) -> tuple[str, Callable[[], None]]:
-    """Start an in-memory tansu broker on loopback; return ``(bootstrap, stop)``.
+class TansuBroker:
+    """One tansu process with in-memory storage on loopback.
 
-    The broker's log goes to a temporary file (shown in the error if it fails to start).
-    ``stop`` terminates exactly this process (SIGTERM, then SIGKILL) and is idempotent.
+    ``pause``/``resume`` (SIGSTOP/SIGCONT) make the broker unresponsive without losing its
+    memory, which is how the tests simulate an outage (tansu has no durable storage here).
     """
-    binary = tansu_binary()
-    port = port or _free_port()
-    url = f"tcp://127.0.0.1:{port}"
-    log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the broker
-        prefix="tansu-", suffix=".log", delete=False
-    )
-    env = dict(os.environ)
-    env.setdefault("RUST_LOG", "warn")
-    proc = subprocess.Popen(
-        [
-            str(binary),
-            "broker",
-            "--listener-url",
-            url,
-            "--advertised-listener-url",
-            url,
-            "--storage-engine",
-            "memory://tansu/",
-        ],
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env=env,
-    )
-    bootstrap = f"127.0.0.1:{port}"
 
-    def stop() -> None:
-        if proc.poll() is None:
+    def __init__(self, *, port: int | None = None) -> None:
+        self.port = port or _free_port()
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the broker
+            prefix="tansu-", suffix=".log", delete=False
+        )
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None, "not started"
+        return self._proc.pid
+
+    def start(self, timeout: float = START_TIMEOUT_S) -> TansuBroker:
+        url = f"tcp://127.0.0.1:{self.port}"
+        env = dict(os.environ)
+        env.setdefault("RUST_LOG", "warn")
+        self._proc = subprocess.Popen(
+            [
+                str(tansu_binary()),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self._proc.poll() is None:
+            if _answers_metadata(self.bootstrap):
+                return self
+            time.sleep(0.2)
+        output = Path(self._log.name).read_text(errors="replace")[-2000:]
+        self.stop()
+        raise BrokerUnavailable(f"tansu did not start on {self.bootstrap}: {output}")
+
+    def pause(self) -> None:
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.pid, signal.SIGCONT)
+
+    def stop(self) -> None:
+        """Terminate exactly this process (SIGTERM, then SIGKILL); idempotent."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            os.kill(proc.pid, signal.SIGCONT)  # a paused process cannot act on SIGTERM
             proc.terminate()
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)
-        log_file.close()
-        Path(log_file.name).unlink(missing_ok=True)
+        self._log.close()
+        Path(self._log.name).unlink(missing_ok=True)
 
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        if _answers_metadata(bootstrap):
-            return bootstrap, stop
-        time.sleep(0.2)
-    output = Path(log_file.name).read_text(errors="replace")[-2000:]
-    stop()
-    raise BrokerUnavailable(f"tansu did not start on {bootstrap}: {output}")
+
+def start_tansu(*, port: int | None = None) -> tuple[str, Callable[[], None]]:
+    """Start an in-memory tansu broker on loopback; return ``(bootstrap, stop)``."""
+    broker = TansuBroker(port=port).start()
+    return broker.bootstrap, broker.stop
 
 
 def kafka_bootstrap() -> tuple[str, Callable[[], None]]:

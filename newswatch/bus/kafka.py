@@ -135,6 +135,8 @@ class KafkaBus(Bus):
         self._admin: KafkaAdminClient | None = None
         self._admin_lock = threading.Lock()
         self._health: tuple[float, bool, str] = (float("-inf"), True, "not probed")
+        self._probe: KafkaAdminClient | None = None
+        self._probe_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KafkaBus:
@@ -216,10 +218,7 @@ class KafkaBus(Bus):
     def _drop_admin(self) -> None:
         with self._admin_lock:
             if self._admin is not None:
-                try:
-                    self._admin.close()
-                except Exception:  # closing a broken client must not hide the real error
-                    log.debug("closing the admin client failed", exc_info=True)
+                _close_quietly(self._admin)
                 self._admin = None
 
     def _admin_call(self, what: str, call: Callable[[KafkaAdminClient], T]) -> T:
@@ -371,26 +370,54 @@ class KafkaBus(Bus):
         )
 
     def health(self) -> tuple[bool, str]:
+        """Probe the cluster (a metadata request with a 3 s budget), at most every 2 s; a probe
+        already running in another thread answers with the last result."""
         probed_at, ok, detail = self._health
-        if time.monotonic() - probed_at < _HEALTH_CACHE_S:
+        if time.monotonic() - probed_at < _HEALTH_CACHE_S or not self._probe_lock.acquire(False):
             return ok, detail
         try:
-            admin = self._admin
-            if admin is None:
-                admin = KafkaAdminClient(**{**self.client_config(), "bootstrap_timeout_ms": 3000})
-                with self._admin_lock:
-                    if self._admin is None:
-                        self._admin = admin
-            admin.describe_cluster()
+            if self._probe is None:
+                self._probe = KafkaAdminClient(
+                    **{**self.client_config(), "bootstrap_timeout_ms": 3000},
+                    request_timeout_ms=3000,
+                )
+            self._probe.describe_cluster()
             ok, detail = True, f"kafka {self.bootstrap_servers} reachable"
         except Exception as exc:  # any failure to answer is "unhealthy", with the reason
-            self._drop_admin()
+            if self._probe is not None:
+                _close_quietly(self._probe)
+                self._probe = None
             ok, detail = False, f"kafka {self.bootstrap_servers} unreachable: {exc}"
+        finally:
+            self._probe_lock.release()
         self._health = (time.monotonic(), ok, detail)
         return ok, detail
 
     def close(self) -> None:
         self._drop_admin()
+        with self._probe_lock:
+            if self._probe is not None:
+                _close_quietly(self._probe)
+                self._probe = None
+
+
+def _force_close(producer: KafkaProducer) -> None:
+    """Close without waiting. kafka-python's ``close`` gives up before stopping its sender
+    thread when its own flush times out, so stop the sender ourselves then."""
+    try:
+        producer.close(timeout=0)
+    except kerr.KafkaError:
+        sender = getattr(producer, "_sender", None)
+        if sender is not None:
+            sender.force_close()
+        producer._closed = True  # nothing left to close; keeps __del__ from retrying
+
+
+def _close_quietly(client: Any) -> None:
+    try:
+        client.close()
+    except Exception:  # closing a broken client must not hide the real error
+        log.debug("closing a Kafka client failed", exc_info=True)
 
 
 def _group_offsets(admin: KafkaAdminClient, group_id: str) -> Any:
@@ -514,15 +541,19 @@ class KafkaProducerAdapter(Producer):
                 headers=[(name, bytes(val)) for name, val in headers] if headers else None,
             )
         except kerr.KafkaTimeoutError as exc:
-            # No metadata for the topic within max_block_ms: the broker is away.
-            self._reset()
+            # No metadata for the topic within max_block_ms (or a full buffer): broker away.
             raise TransportError(f"publish to {topic} timed out: {exc}") from exc
         except kerr.KafkaError as exc:
-            self._reset()
+            # Anything else leaves the client in an error state: start over with a new one.
+            self._abandon()
             raise TransportError(f"publish to {topic} failed: {exc}") from exc
         self._futures.append(future)
 
     def flush(self, timeout: float | None = None) -> None:
+        """Wait for every acknowledgement. On failure the unacknowledged messages stay with the
+        client, which keeps retrying them (idempotently) until they are delivered or time out;
+        the caller, not having committed its input, re-publishes them too — duplicates, never
+        losses."""
         with self._lock:
             if self._producer is None:
                 return
@@ -531,31 +562,24 @@ class KafkaProducerAdapter(Producer):
             try:
                 self._producer.flush(timeout=budget)
             except kerr.KafkaTimeoutError as exc:
-                self._reset()
                 raise TransportError(
                     f"{len(futures)} message(s) not acknowledged within {budget:.0f}s: {exc}"
                 ) from exc
             failed = [f for f in futures if f.is_done and f.failed()]
             pending = [f for f in futures if not f.is_done]
             if failed or pending:
-                self._reset()
                 first = failed[0].exception if failed else "still pending after flush"
                 raise TransportError(
                     f"{len(failed) + len(pending)} of {len(futures)} message(s) were not "
                     f"acknowledged: {first}"
                 )
 
-    def _reset(self) -> None:
-        """Drop a producer that failed (an idempotent producer may be fenced after an error);
-        the next publish builds a fresh one. What it held is re-published by the caller, whose
-        input is not committed."""
+    def _abandon(self) -> None:
+        """Drop a client in an error state; the next publish builds a fresh one."""
         producer, self._producer = self._producer, None
         self._futures = []
         if producer is not None:
-            try:
-                producer.close(timeout=0)
-            except Exception:
-                log.debug("closing a failed producer raised", exc_info=True)
+            _force_close(producer)
 
     def close(self) -> None:
         try:
@@ -563,7 +587,7 @@ class KafkaProducerAdapter(Producer):
         finally:
             with self._lock:
                 if self._producer is not None:
-                    self._producer.close(timeout=self._bus.flush_timeout_s)
+                    _force_close(self._producer)
                     self._producer = None
 
 
