@@ -172,6 +172,12 @@ class ExtractorSettings(Section):
     batch_size: int = Field(default=32, ge=1)
     retries: int = Field(default=3, ge=0)
     retry_backoff_s: float = Field(default=2.0, ge=0)
+    #: Pages yielding fewer words are published with ``extraction_status: no_text``.
+    min_words: int = Field(default=20, ge=0)
+    #: Worker processes running the tagger beside extraction (0 = tag in the service's thread).
+    tagging_workers: int = Field(default=1, ge=0)
+    #: A document the tagger has not finished after this long gets ``tagging_error``.
+    tagging_timeout_s: float = Field(default=60.0, gt=0)
     #: SQLite file of the near-duplicate index; relative to ``data_dir``.
     state_path: Path = Path("extractor.db")
     dedupe: DedupeSettings = DedupeSettings()

@@ -32,29 +32,22 @@ __all__ = ["PageMetadata", "extract_page_metadata", "resolve_published_at"]
 log = logging.getLogger(__name__)
 
 _AUTHOR_XPATH = XPath(
-    """//*[self::a or self::address or self::div or self::p or self::span or self::strong
-    or self::h3 or self::h4][
-      @rel='author' or @itemprop='author' or contains(@itemprop, 'author')
-      or @class='byline' or @class='author' or contains(@class, 'author-name')
-      or contains(@class, 'byline') or contains(@class, 'author') or contains(@id, 'author')
-    ]"""
+    "//*[self::a or self::address or self::div or self::p or self::span or self::strong]"
+    "[@rel='author' or contains(@class, 'author') or contains(@class, 'byline')"
+    " or contains(@itemprop, 'author') or contains(@id, 'author')]"
 )
 #: Matches inside these containers are readers' names or related stories, not the byline.
 _AUTHOR_EXCLUDED = re.compile(r"comment|sidebar|related|footer|recommend|promo|newsletter", re.I)
 _BYLINE_PREFIX = re.compile(r"^\s*(?:by|written by|par|por|von|بقلم|كتب)\s*:?\s+", re.I)
-_CANONICAL = XPath("//head/link[@rel='canonical'][@href]/@href|//link[@rel='canonical']/@href")
-_OG_URL = XPath("//meta[@property='og:url'][@content]/@content")
-_DECLARED_LANGS = XPath(
-    "//meta[translate(@http-equiv, 'CONTENTLAGU', 'contentlagu')='content-language']/@content"
-    "|//meta[@property='og:locale']/@content|//meta[@name='language']/@content"
+#: One pass over the tree collects every element the page declares things with.
+_DECLARATIONS = XPath(
+    "//meta|//link[@rel]|//script[@type='application/ld+json']"
+    "|//time[@itemprop='datePublished'][@datetime]"
 )
-_LD_JSON = XPath("//script[@type='application/ld+json']/text()")
-_TIMESTAMP_META = XPath(
-    "//meta[@property='article:published_time' or @property='og:published_time'"
-    " or @name='article:published_time' or @itemprop='datePublished'"
-    " or @name='pubdate' or @name='publishdate' or @name='date'][@content]/@content"
-    "|//time[@itemprop='datePublished'][@datetime]/@datetime"
+_TIMESTAMP_KEYS = frozenset(
+    {"article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate"}
 )
+_LANGUAGE_KEYS = frozenset({"content-language", "og:locale", "language"})
 _LD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]{10,40})"')
 _LD_LANG = re.compile(r'"inLanguage"\s*:\s*"([^"]{2,20})"')
 
@@ -81,12 +74,56 @@ def _absolute(url: str | None, base: str | None) -> str | None:
     return joined if urlsplit(joined).scheme in ("http", "https") else None
 
 
-def _canonical(tree: HtmlElement, base: str | None) -> str | None:
-    for candidates in (_CANONICAL(tree), _OG_URL(tree)):
-        for value in candidates:
-            url = _absolute(str(value), base)
-            if url:
-                return url
+@dataclass
+class _Declarations:
+    """What the page's ``<meta>``, ``<link>``, JSON-LD and ``<time>`` elements declare."""
+
+    canonical: list[str] = field(default_factory=list)
+    og_url: list[str] = field(default_factory=list)
+    timestamps: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    ld_json: list[str] = field(default_factory=list)
+
+
+def _declarations(tree: HtmlElement) -> _Declarations:
+    found = _Declarations()
+    for element in _DECLARATIONS(tree):
+        if not isinstance(element, HtmlElement):
+            continue
+        tag = element.tag
+        if tag == "meta":
+            content = element.get("content")
+            if not content:
+                continue
+            key = (
+                element.get("property")
+                or element.get("name")
+                or element.get("itemprop")
+                or element.get("http-equiv")
+                or ""
+            ).lower()
+            if key == "og:url":
+                found.og_url.append(content)
+            elif key in _TIMESTAMP_KEYS:
+                found.timestamps.append(content)
+            elif key in _LANGUAGE_KEYS:
+                found.languages.append(content)
+        elif tag == "link":
+            if "canonical" in (element.get("rel") or "").lower().split() and element.get("href"):
+                found.canonical.append(element.get("href") or "")
+        elif tag == "script":
+            if element.text:
+                found.ld_json.append(element.text)
+        elif tag == "time":
+            found.timestamps.append(element.get("datetime") or "")
+    return found
+
+
+def _canonical(found: _Declarations, base: str | None) -> str | None:
+    for value in (*found.canonical, *found.og_url):
+        url = _absolute(value, base)
+        if url:
+            return url
     return None
 
 
@@ -119,9 +156,9 @@ def _parse_timestamp(value: str) -> dt.datetime | None:
     return parsed
 
 
-def _timestamp(tree: HtmlElement, ld_texts: list[str]) -> dt.datetime | None:
-    candidates = [str(v) for v in _TIMESTAMP_META(tree)]
-    for text in ld_texts:
+def _timestamp(found: _Declarations) -> dt.datetime | None:
+    candidates = list(found.timestamps)
+    for text in found.ld_json:
         candidates.extend(_LD_DATE.findall(text))
     for value in candidates:
         parsed = _parse_timestamp(value)
@@ -130,12 +167,12 @@ def _timestamp(tree: HtmlElement, ld_texts: list[str]) -> dt.datetime | None:
     return None
 
 
-def _declared_languages(tree: HtmlElement, ld_texts: list[str]) -> list[str]:
-    found = [tree.get("lang") or "", tree.get("{http://www.w3.org/XML/1998/namespace}lang") or ""]
-    found.extend(str(v) for v in _DECLARED_LANGS(tree))
-    for text in ld_texts:
-        found.extend(_LD_LANG.findall(text))
-    return [value for value in found if value.strip()]
+def _declared_languages(tree: HtmlElement, found: _Declarations) -> list[str]:
+    values = [tree.get("lang") or "", tree.get("{http://www.w3.org/XML/1998/namespace}lang") or ""]
+    values.extend(found.languages)
+    for text in found.ld_json:
+        values.extend(_LD_LANG.findall(text))
+    return [value for value in values if value.strip()]
 
 
 def extract_page_metadata(tree: HtmlElement, url: str | None = None) -> PageMetadata:
@@ -152,22 +189,22 @@ def extract_page_metadata(tree: HtmlElement, url: str | None = None) -> PageMeta
     sitename = document.sitename or extract_sitename(tree)
     if sitename:
         sitename = sitename.lstrip("@")
-    ld_texts = [str(t) for t in _LD_JSON(tree)]
+    found = _declarations(tree)
     day: dt.date | None = None
     try:
-        found = find_date(tree, extensive_search=False, original_date=True, url=url)
-        if found:
-            day = dt.date.fromisoformat(found)
+        date_text = find_date(tree, extensive_search=False, original_date=True, url=url)
+        if date_text:
+            day = dt.date.fromisoformat(date_text)
     except Exception as exc:  # htmldate is defensive, but a date is never worth a failure
         log.debug("date search failed: %s", exc)
     return PageMetadata(
         title=title or None,
         authors=[a.strip() for a in author.split(";") if a.strip()] if author else [],
         date=day,
-        timestamp=_timestamp(tree, ld_texts),
+        timestamp=_timestamp(found),
         sitename=sitename or None,
-        canonical_url=_canonical(tree, url),
-        declared_languages=_declared_languages(tree, ld_texts),
+        canonical_url=_canonical(found, url),
+        declared_languages=_declared_languages(tree, found),
     )
 
 

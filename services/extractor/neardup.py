@@ -34,6 +34,7 @@ __all__ = ["NearDupIndex", "shingles"]
 _WORD = re.compile(r"\w+")
 #: Texts with fewer shingles than this are too short to call duplicates reliably.
 MIN_SHINGLES = 10
+_MULTIPLIER = np.uint64(1_000_003)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS neardup_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -55,16 +56,24 @@ CREATE INDEX IF NOT EXISTS neardup_bands_entry ON neardup_bands (entry_id);
 """
 
 
-def shingles(text: str, size: int) -> list[bytes]:
-    """Overlapping runs of ``size`` lower-cased words, as bytes for hashing."""
+def shingles(text: str, size: int) -> np.ndarray:
+    """32-bit hashes of the overlapping runs of ``size`` lower-cased words.
+
+    Each word is hashed once (CRC-32) and a run's hash is a polynomial of its words' hashes,
+    computed for all runs at once with numpy: several times cheaper than joining and hashing
+    every run as a string, and stable across processes (unlike Python's ``hash``).
+    """
     words = _WORD.findall(text.lower())
-    if len(words) < size:
-        return []
-    return [" ".join(words[i : i + size]).encode("utf-8") for i in range(len(words) - size + 1)]
-
-
-def _crc32(data: bytes) -> int:
-    return zlib.crc32(data)
+    count = len(words) - size + 1
+    if count <= 0:
+        return np.zeros(0, dtype=np.uint64)
+    word_hashes = np.fromiter(
+        (zlib.crc32(word.encode("utf-8")) for word in words), dtype=np.uint64, count=len(words)
+    )
+    runs = np.zeros(count, dtype=np.uint64)
+    for offset in range(size):
+        runs = runs * _MULTIPLIER + word_hashes[offset : offset + count]  # wraps mod 2**64
+    return (runs ^ (runs >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
 
 
 class NearDupIndex:
@@ -112,11 +121,11 @@ class NearDupIndex:
             return None
         minhash = MinHash(
             num_perm=self.num_perm,
-            hashfunc=_crc32,
+            hashfunc=int,  # the shingles are hashed already
             permutations=self._permutations,
             scheme=self._scheme,
         )
-        minhash.update_batch(grams)
+        minhash.update_batch(grams.tolist())
         return np.asarray(minhash.hashvalues, dtype=np.uint32)
 
     def _band_keys(self, signature: np.ndarray) -> list[tuple[int, int]]:
@@ -231,7 +240,7 @@ class NearDupIndex:
 
     def _reset_if_parameters_changed(self) -> None:
         """Signatures made with other parameters are not comparable: start afresh."""
-        wanted = f"{self.num_perm}:{self.bands}x{self.rows}:{self.shingle_words}:crc32-affine32"
+        wanted = f"{self.num_perm}:{self.bands}x{self.rows}:{self.shingle_words}:crc32poly-affine32"
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:

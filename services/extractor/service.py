@@ -9,7 +9,9 @@ re-delivers a batch rather than losing it; the articles are keyed by article_id 
 is idempotent on it.
 
 Extraction runs inline: it is CPU-bound Python (lxml + trafilatura) and a thread pool measured no
-faster under the GIL, while downloads already overlap with it.
+faster under the GIL, while downloads already overlap with it. Tagging, as costly as extraction,
+runs in worker processes (``extractor.tagging_workers``, default 1) so article *n* is tagged while
+article *n + 1* is extracted; with 0 workers, or an injected tagger, it runs inline.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from services.extractor.article import apply_tagging, build_article, tagging_inp
 from services.extractor.download import FetchedPage, PageDownloader
 from services.extractor.errors import Interrupted, PageFetchFailed
 from services.extractor.extract import extract_article
+from services.extractor.language import detect_language
 from services.extractor.metrics import (
     DOWNLOAD_BYTES,
     DUPLICATES,
@@ -37,6 +40,7 @@ from services.extractor.metrics import (
     TAGGING_SECONDS,
 )
 from services.extractor.neardup import NearDupIndex
+from services.extractor.tagpool import TaggingPool
 
 __all__ = ["ExtractorService", "Tagger"]
 
@@ -64,6 +68,7 @@ class ExtractorService(ConsumerService):
         self._tagger = tagger
         self._downloader: PageDownloader | None = None
         self._neardup: NearDupIndex | None = None
+        self._pool: TaggingPool | None = None
 
     @property
     def input_topics(self) -> Sequence[str]:
@@ -96,12 +101,44 @@ class ExtractorService(ConsumerService):
         return self._neardup
 
     @property
+    def pool(self) -> TaggingPool | None:
+        """Worker processes for the default tagger (None: tag inline, e.g. a custom tagger)."""
+        if self._pool is None and self._tagger is None and self.config.tagging_workers > 0:
+            self._pool = TaggingPool(
+                self.config.tagging_workers, timeout_s=self.config.tagging_timeout_s
+            )
+        return self._pool
+
+    @property
     def tagger(self) -> Tagger | None:
         if not self.config.tagging:
             return None
         if self._tagger is None:
             self._tagger = _default_tagger()
         return self._tagger
+
+    def warm_up(self) -> None:
+        """Load what the first article would otherwise wait for: the HTTP client, the
+        near-duplicate index, the tagging workers and their lexicons, the language model."""
+        _ = self.downloader, self.neardup
+        if self.config.tagging:
+            pool = self.pool
+            if pool is not None:
+                pool.start()
+            elif self._tagger is None and (tagger := self.tagger) is not None:
+                try:  # loads the lexicons now rather than on the first article
+                    tagger("Tagger warm-up.", title=None, published_at=None, source_country=None)
+                except Exception as exc:
+                    log.warning("the tagger failed to warm up: %s", exc)
+        detect_language("This sentence only loads the language identification model.")
+
+    def run(self, *, once: bool = False) -> None:
+        try:
+            self.warm_up()
+        except Exception:
+            self.close()
+            raise
+        super().run(once=once)
 
     # -- the batch --------------------------------------------------------------------------------
 
@@ -114,6 +151,7 @@ class ExtractorService(ConsumerService):
         if not items:
             return
         outcomes: list[Article | PageFetchFailed | None] = [None] * len(items)
+        tagging: dict[int, Future[tuple[TaggingResult, float]]] = {}
         pending: dict[Future[FetchedPage], int] = {
             self.downloader.submit(item.url): index for index, (_, item) in enumerate(items)
         }
@@ -125,7 +163,17 @@ class ExtractorService(ConsumerService):
             except PageFetchFailed as exc:
                 outcomes[index] = exc
                 continue
-            outcomes[index] = self.process_page(item, page)
+            article = self.process_page(item, page)
+            outcomes[index] = article
+            waiting = self._start_tagging(article)
+            if waiting is not None:
+                tagging[index] = waiting
+        for index, waiting in tagging.items():
+            tagged = outcomes[index]
+            if isinstance(tagged, Article) and self._pool is not None:
+                result, seconds = self._pool.result(waiting)
+                TAGGING_SECONDS.observe(seconds)
+                self._apply_tagging(tagged, result, None)
         if self.stopping and any(isinstance(o, PageFetchFailed) for o in outcomes):
             # Retries were cut short by the stop: these are not real failures.
             raise Interrupted("stopping while retrying downloads; the batch stays uncommitted")
@@ -141,7 +189,7 @@ class ExtractorService(ConsumerService):
                 self.publish(self.settings.topics.articles, item.article_id, outcome)
 
     def process_page(self, item: DiscoveredItem, page: FetchedPage) -> Article:
-        """Extract and tag one downloaded page. Never raises: failures become a status."""
+        """Extract one downloaded page. Never raises: failures become a status."""
         DOWNLOAD_BYTES.inc(page.size)
         try:
             extraction = None
@@ -161,13 +209,36 @@ class ExtractorService(ConsumerService):
             log.exception("extraction failed for %s", item.url)
             article = build_article(item, None, None)
             article.extraction_error = f"{type(exc).__name__}: {exc}"[:2000]
-        self._tag(article)
         return article
 
-    def _tag(self, article: Article) -> None:
-        tagger = self.tagger
+    def _start_tagging(self, article: Article) -> Future[tuple[TaggingResult, float]] | None:
+        """Tag ``article`` now (inline), or hand it to the worker pool and return the future."""
+        if not self.config.tagging:
+            return None
         text = tagging_input(article)
-        if tagger is None or not text.strip():
+        if not text.strip():
+            return None
+        pool = self.pool
+        if pool is None:
+            self._tag_inline(article, text)
+            return None
+        return pool.submit(
+            text,
+            title=article.title or None,
+            published_at=article.published_at,
+            source_country=article.source.country,
+        )
+
+    def _apply_tagging(
+        self, article: Article, result: TaggingResult | None, error: str | None
+    ) -> None:
+        apply_tagging(article, result, error)
+        if article.tagging_error:
+            TAGGING_ERRORS.inc()
+
+    def _tag_inline(self, article: Article, text: str) -> None:
+        tagger = self.tagger
+        if tagger is None:
             return
         started = time.perf_counter()
         try:
@@ -179,13 +250,11 @@ class ExtractorService(ConsumerService):
             )
         except Exception as exc:  # the tagger promises not to raise; publish anyway if it does
             log.exception("tagging failed for %s", article.url)
-            apply_tagging(article, None, f"{type(exc).__name__}: {exc}"[:2000])
+            self._apply_tagging(article, None, f"{type(exc).__name__}: {exc}"[:2000])
         else:
-            apply_tagging(article, result, None)
+            self._apply_tagging(article, result, None)
         finally:
             TAGGING_SECONDS.observe(time.perf_counter() - started)
-        if article.tagging_error:
-            TAGGING_ERRORS.inc()
 
     def _mark_duplicates(self, articles: list[Article]) -> None:
         index = self.neardup
@@ -206,5 +275,8 @@ class ExtractorService(ConsumerService):
             if self._neardup is not None:
                 self._neardup.close()
                 self._neardup = None
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
         finally:
             super().close()
