@@ -184,8 +184,6 @@ class ExtractorSettings(Section):
     http: HttpClientSettings = HttpClientSettings()
 
 
-    #: Pages yielding fewer words are published with ``extraction_status: no_text``.
-    min_words: int = Field(default=20, ge=0)
 class IndexerSettings(Section):
     batch_size: int = Field(default=500, ge=1)
     batch_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
