@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from newswatch.errors import QueryError
 from newswatch.models.events import Event
 from newswatch.models.messages import Article
-from newswatch.query import article_candidate_keys, candidate_keys, compile_matcher, parse
 from newswatch.query import ast as qast
+from newswatch.query import candidate_keys, parse
 from newswatch.query.analysis import fold
-from newswatch.query.fields import indexed_events
 from services.alerter.errors import SubscriptionError
+from services.alerter.fastquery import ArticleContext, compile_fast, context_of
 from services.alerter.regions import in_regions, location_keys, region_keys
 from services.alerter.subscriptions import Subscription
 
@@ -131,7 +131,7 @@ def check_query(query: str) -> qast.Query:
         raise SubscriptionError(f"query: {exc}") from exc
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     """One subscription an article matched, with what to show in the alert."""
 
@@ -145,13 +145,21 @@ class Match:
 @dataclass
 class CompiledSubscription:
     sub: Subscription
-    matcher: Callable[[Article], bool] | None
+    matcher: Callable[[ArticleContext], bool] | None
     terms: tuple[str, ...]
     prefixes: tuple[str, ...]
     #: The keys it is filed under in the index, or None (evaluated on every article).
     keys: frozenset[str] | None = None
     #: Index keys of its region, for the exact test's fast path (None: not indexable).
     region_keys: frozenset[str] | None = None
+    #: Every key set it could be filed under: each is a necessary condition, so an article
+    #: lacking all keys of any one of them is skipped before the full test.
+    dimensions: tuple[frozenset[str], ...] = ()
+    event_criteria: bool = False
+    has_regions: bool = False
+    type_names: frozenset[str] = frozenset()
+    subtype_names: frozenset[str] = frozenset()
+    highlight: tuple[str, ...] = ()
 
 
 def highlight_terms(query: qast.Query) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -198,9 +206,7 @@ def compile_subscription(sub: Subscription, *, clock: Clock | None = None) -> Co
     if sub.query.strip():
         parsed = check_query(sub.query)
         if not isinstance(parsed.root, qast.MatchAll):
-            matcher = (
-                compile_matcher(parsed) if clock is None else compile_matcher(parsed, clock=clock)
-            )
+            matcher = compile_fast(parsed) if clock is None else compile_fast(parsed, clock=clock)
             terms, prefixes = highlight_terms(parsed)
             qkeys = candidate_keys(parsed)
             if qkeys is not None:
@@ -216,22 +222,37 @@ def compile_subscription(sub: Subscription, *, clock: Clock | None = None) -> Co
         if fatal is not None:
             options.append(fatal)
     keys = min(options, key=_cost) if options else None
-    return CompiledSubscription(sub, matcher, terms, prefixes, keys, regions)
+    others = tuple(o for o in options if o is not keys)
+    return CompiledSubscription(
+        sub,
+        matcher,
+        terms,
+        prefixes,
+        keys,
+        regions,
+        others,
+        event_criteria=sub.has_event_criteria,
+        has_regions=not sub.regions.is_empty(),
+        type_names=frozenset(sub.event_types),
+        subtype_names=frozenset(sub.sub_event_types),
+        highlight=terms + prefixes,
+    )
 
 
 # -- the exact test -----------------------------------------------------------------------------
 
 
-def _event_ok(sub: Subscription, event: Event) -> bool:
+def _event_ok(compiled: CompiledSubscription, event: Event) -> bool:
+    sub = compiled.sub
     if event.background and not sub.include_background:
         return False
-    if (sub.event_types or sub.sub_event_types) and not (
-        event.event_type in sub.event_types or event.sub_event_type in sub.sub_event_types
+    if (compiled.type_names or compiled.subtype_names) and not (
+        event.event_type in compiled.type_names or event.sub_event_type in compiled.subtype_names
     ):
         return False
     if event.fatalities < sub.min_fatalities:
         return False
-    if sub.regions.is_empty():
+    if not compiled.has_regions:
         return True
     loc = event.location
     return loc is not None and in_regions(
@@ -239,40 +260,55 @@ def _event_ok(sub: Subscription, event: Event) -> bool:
     )
 
 
-def evaluate(compiled: CompiledSubscription, article: Article) -> Match | None:
-    """Whether ``article`` matches the subscription (the definition the index must agree with)."""
+def evaluate(
+    compiled: CompiledSubscription, article: Article, ctx: ArticleContext | None = None
+) -> Match | None:
+    """Whether ``article`` matches the subscription (the definition the index must agree with).
+    ``ctx`` is the article's query context when the caller already has it."""
     sub = compiled.sub
     if not sub.enabled:
         return None
-    events = indexed_events(article)
-    if sub.has_event_criteria:
-        chosen = tuple(e for e in events if _event_ok(sub, e))
+    ctx = ctx or context_of(article)
+    # The query first: mostly token-set lookups, and the commonest reason a candidate fails.
+    if compiled.matcher is not None and not compiled.matcher(ctx):
+        return None
+    events = ctx.events
+    if compiled.event_criteria:
+        chosen = tuple(e for e in events if _event_ok(compiled, e))
         if not chosen:
             return None
-    elif not sub.regions.is_empty():
-        chosen = tuple(e for e in events if _event_ok(sub, e))
+    elif compiled.has_regions:
+        chosen = tuple(e for e in events if _event_ok(compiled, e))
         if not chosen and not any(
             in_regions(sub.regions, p.country_code, p.admin1, p.lat, p.lon) for p in article.places
         ):
             return None
     else:
         chosen = tuple(e for e in events if sub.include_background or not e.background)
-    if compiled.matcher is not None and not compiled.matcher(article):
-        return None
-    return Match(sub, chosen, compiled.terms + compiled.prefixes)
+    return Match(sub, chosen, compiled.highlight)
 
 
 def brute_force(compiled: Iterable[CompiledSubscription], article: Article) -> list[Match]:
     """Every subscription evaluated in turn: the reference the index is tested against."""
-    return [m for c in compiled if (m := evaluate(c, article)) is not None]
+    ctx = context_of(article)
+    return [m for c in compiled if (m := evaluate(c, article, ctx)) is not None]
 
 
 # -- the index ----------------------------------------------------------------------------------
 
 
-def article_keys(article: Article) -> set[str]:
-    """Every index key ``article`` carries (query keys, regions, fatality thresholds)."""
-    keys = article_candidate_keys(article)
+def article_keys(article: Article, ctx: ArticleContext | None = None) -> set[str]:
+    """Every index key ``article`` carries: the query language's candidate keys (what
+    ``newswatch.query.article_candidate_keys`` returns, built here from the cached token sets —
+    a unit test holds the two equal), region keys and fatality thresholds."""
+    ctx = ctx or context_of(article)
+    view = ctx.view
+    keys = {"tok:" + t for t in ctx.token_set(tuple(view.tokens))}
+    for name, values in view.keys.items():
+        keys.update(f"kw:{name}:{v}" for v in values)
+    for event_view in view.events:
+        for name, values in event_view.keys.items():
+            keys.update(f"ev:{name}:{v}" for v in values)
     deadliest = 0
     for event in article.events:
         deadliest = max(deadliest, event.fatalities)
@@ -321,10 +357,13 @@ class SubscriptionIndex:
     def __len__(self) -> int:
         return len(self.compiled)
 
-    def candidates(self, article: Article) -> list[CompiledSubscription]:
+    def candidates(
+        self, article: Article, keys: set[str] | None = None
+    ) -> list[CompiledSubscription]:
+        """The subscriptions filed under one of the article's keys (or under none)."""
         seen: set[int] = set(self.always)
         postings = self.postings
-        for key in article_keys(article):
+        for key in article_keys(article) if keys is None else keys:
             found = postings.get(key)
             if found:
                 seen.update(found)
@@ -332,7 +371,21 @@ class SubscriptionIndex:
 
     def match(self, article: Article) -> list[Match]:
         """The subscriptions ``article`` matches, in the order they were added."""
-        return [m for c in self.candidates(article) if (m := evaluate(c, article)) is not None]
+        ctx = context_of(article)
+        keys = article_keys(article, ctx)
+        found = []
+        for compiled in self.candidates(article, keys):
+            skip = False
+            for dimension in compiled.dimensions:
+                if dimension.isdisjoint(keys):
+                    skip = True  # another necessary key set is absent: cannot match
+                    break
+            if skip:
+                continue
+            match = evaluate(compiled, article, ctx)
+            if match is not None:
+                found.append(match)
+        return found
 
 
 # -- snippets -----------------------------------------------------------------------------------

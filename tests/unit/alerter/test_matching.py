@@ -228,3 +228,38 @@ def test_admin1_forms(entry: str, where: tuple[str, str], ok: bool) -> None:
 def test_disabled_subscriptions_never_match() -> None:
     index = SubscriptionIndex.build([subscription(query="derna", enabled=False)])
     assert index.match(article()) == []
+
+
+def test_fast_query_agrees_with_the_shared_matcher() -> None:
+    from newswatch.query import compile_matcher, parse
+    from services.alerter.fastquery import compile_fast, context_of
+
+    rng = random.Random(11)
+    queries = [random_query(rng) for _ in range(150)] + [
+        '"drone strike"',
+        "air*",
+        '"militants fuel*"',
+        "title:convoy",
+        "text:(raid OR bomb)",
+        "convoy -desert",
+        "NOT (army OR patrol)",
+        '"the town"',
+        "smug*",
+        "tag:smuggling",
+    ]
+    articles = [random_article(rng, i) for i in range(60)]
+    for text in queries:
+        parsed = parse(text)
+        shared, fast = compile_matcher(parsed), compile_fast(parsed)
+        for art in articles:
+            assert fast(context_of(art)) == shared(art), (text, art.title)
+
+
+def test_article_keys_cover_the_query_languages_candidate_keys() -> None:
+    from newswatch.query import article_candidate_keys
+    from services.alerter.matching import article_keys
+
+    rng = random.Random(5)
+    for i in range(50):
+        art = random_article(rng, i)
+        assert article_candidate_keys(art) <= article_keys(art)
