@@ -176,32 +176,40 @@ def _declared_languages(tree: HtmlElement, found: _Declarations) -> list[str]:
 
 
 def extract_page_metadata(tree: HtmlElement, url: str | None = None) -> PageMetadata:
-    """Everything the page says about itself. Reads the tree, never modifies it."""
+    """Everything the page says about itself. Reads the tree, never modifies it.
+
+    Costly steps are skipped when cheaper declarations already answered: JSON-LD when the meta
+    tags gave title, author and site name; htmldate when the page declares its publication
+    timestamp (htmldate would read the same tags first).
+    """
+    found = _declarations(tree)
     document: Document = examine_meta(tree)
     if document.author and " " not in document.author:
         document.author = None  # a single token is a handle or a site name, not a byline
-    try:
-        document = extract_meta_json(tree, document)
-    except Exception as exc:  # trafilatura's JSON-LD reader chokes on some odd markup
-        log.debug("JSON-LD metadata unreadable: %s", exc)
+    if found.ld_json and not (document.title and document.author and document.sitename):
+        try:
+            document = extract_meta_json(tree, document)
+        except Exception as exc:  # trafilatura's JSON-LD reader chokes on some odd markup
+            log.debug("JSON-LD metadata unreadable: %s", exc)
     title = document.title or extract_title(tree)
     author = document.author or _fallback_author(tree)
     sitename = document.sitename or extract_sitename(tree)
     if sitename:
         sitename = sitename.lstrip("@")
-    found = _declarations(tree)
-    day: dt.date | None = None
-    try:
-        date_text = find_date(tree, extensive_search=False, original_date=True, url=url)
-        if date_text:
-            day = dt.date.fromisoformat(date_text)
-    except Exception as exc:  # htmldate is defensive, but a date is never worth a failure
-        log.debug("date search failed: %s", exc)
+    timestamp = _timestamp(found)
+    day: dt.date | None = timestamp.date() if timestamp is not None else None
+    if day is None:
+        try:
+            date_text = find_date(tree, extensive_search=False, original_date=True, url=url)
+            if date_text:
+                day = dt.date.fromisoformat(date_text)
+        except Exception as exc:  # htmldate is defensive, but a date is never worth a failure
+            log.debug("date search failed: %s", exc)
     return PageMetadata(
         title=title or None,
         authors=[a.strip() for a in author.split(";") if a.strip()] if author else [],
         date=day,
-        timestamp=_timestamp(found),
+        timestamp=timestamp,
         sitename=sitename or None,
         canonical_url=_canonical(found, url),
         declared_languages=_declared_languages(tree, found),
@@ -211,10 +219,9 @@ def extract_page_metadata(tree: HtmlElement, url: str | None = None) -> PageMeta
 def resolve_published_at(
     page: PageMetadata, feed_published_at: dt.datetime | None
 ) -> dt.datetime | None:
-    """The publication time: the page's own timestamp when it agrees with the page's date, the
+    """The publication time: the page's own timestamp when it agrees with the page's date; the
     feed's timestamp when it is within a day of the page's date (time zones; feeds carry the
-    time of day), the
-    page's day at midnight UTC, and the feed's date when the page gives none."""
+    time of day); the page's day at midnight UTC; the feed's date when the page gives none."""
     if page.timestamp is not None and (page.date is None or page.timestamp.date() == page.date):
         return page.timestamp.astimezone(dt.UTC)
     if page.date is not None:
