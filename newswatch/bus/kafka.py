@@ -85,6 +85,18 @@ _HOUR_MS = 3_600_000
 _HEALTH_CACHE_S = 2.0
 
 
+class _QuietShutdown(logging.Filter):
+    """kafka-python logs the metadata request it cancels while closing a client as an ERROR;
+    it is not one. Everything else passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("Metadata refresh: failed") and "Cancelled" in message)
+
+
+logging.getLogger("kafka.cluster").addFilter(_QuietShutdown())
+
+
 def _to_kafka(tp: TopicPartition) -> KafkaTopicPartition:
     return KafkaTopicPartition(tp.topic, tp.partition)
 
@@ -586,9 +598,12 @@ class KafkaProducerAdapter(Producer):
             self.flush()
         finally:
             with self._lock:
-                if self._producer is not None:
-                    _force_close(self._producer)
-                    self._producer = None
+                producer, self._producer = self._producer, None
+                if producer is not None:
+                    try:
+                        producer.close(timeout=5.0)
+                    except kerr.KafkaError:
+                        _force_close(producer)
 
 
 class _Listener(ConsumerRebalanceListener):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -312,3 +313,16 @@ def test_dockerignore_keeps_state_and_secrets_out() -> None:
     ignored = (DEPLOY.parent / ".dockerignore").read_text(encoding="utf-8").split()
     for entry in (".git", ".venv", "var", "*.db", ".env", "tests"):
         assert entry in ignored, entry
+
+
+def test_setup_scripts_are_valid_shell(compose: dict[str, Any]) -> None:
+    scripts = {
+        name: service["command"][2]
+        for name, service in compose["services"].items()
+        if isinstance(service.get("command"), list) and service["command"][:2] == ["bash", "-c"]
+    }
+    assert "es-setup" in scripts
+    for name, script in scripts.items():
+        result = subprocess.run(["bash", "-n", "-c", script], capture_output=True, text=True)
+        assert result.returncode == 0, f"{name}: {result.stderr}"
+        assert "$$" not in script, f"{name}: an unescaped $$ survived interpolation"
