@@ -14,7 +14,11 @@ Inputs (development dependencies, not needed at run time):
   aliases;
 - the curated files beside the output: ``admin1.yaml`` (English names wire copy uses for the first
   level divisions of the focus countries) and ``places.yaml`` (aliases and places GeoNames spells
-  differently or lacks: Sheikh Zuweid, the Western Desert, Fezzan, North Sinai...).
+  differently or lacks: Sheikh Zuweid, the Western Desert, Fezzan, North Sinai...);
+- ``places/*.yaml`` beside them: curated towns, villages, districts, neighbourhoods, camps,
+  oases, border posts and areas of the focus countries, one file per region, grouped by country
+  and first-level division (see ``load_regional`` for the format). A name GeoNames already has
+  in the same country within 30 km adds its spellings to that entry instead of a new one.
 
 Scope: every populated place of the focus region (North Africa, the Sahel, the Horn of Africa, the
 Levant, the Arabian Peninsula and their neighbours), cities of 150,000+ worldwide, every country.
@@ -117,6 +121,66 @@ def load_admin1_names(cities: dict[str, Any]) -> dict[tuple[str, str], str]:
         if best is not None:
             votes[(cc, c["admin1code"])][best[1]] += 1
     return {k: v.most_common(1)[0][0] for k, v in votes.items()}
+
+
+#: A curated place this close to a GeoNames place of the same name is that place.
+MERGE_KM = 30.0
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    import math
+
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _key(name: str) -> str:
+    folded = _ascii_fold(name).lower().replace("-", " ").replace("'", "").replace("’", "")
+    return " ".join(folded.split())
+
+
+_QUALIFIER_RE = re.compile(r"\s*\([^)]*\)")
+
+
+def load_regional(directory: Path) -> list[dict[str, Any]]:
+    """Curated places of ``places/*.yaml``: ``{CC: {admin1: {"Name|Alias|...": spec}}}``.
+
+    ``spec`` is ``[lat, lon]``, ``[lat, lon, population]`` or ``[lat, lon, "region"]`` (an
+    area or natural feature: ACLED precision 3) or ``[lat, lon, "region", population]``. The
+    admin1 key is the division's English name as ``admin1.yaml``/GeoNames give it (checked).
+    """
+    out: list[dict[str, Any]] = []
+    for path in sorted(directory.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text("utf-8")) or {}
+        for cc, divisions in data.items():
+            for admin1, table in (divisions or {}).items():
+                for names, spec in (table or {}).items():
+                    parts = [_QUALIFIER_RE.sub("", n).strip() for n in str(names).split("|")]
+                    parts = [n for n in parts if n]
+                    kind, pop = "place", 0
+                    for extra in spec[2:]:
+                        if isinstance(extra, str):
+                            kind = extra
+                        else:
+                            pop = int(extra)
+                    out.append(
+                        {
+                            "name": parts[0],
+                            "aliases": parts[1:],
+                            "cc": str(cc),
+                            "admin1": str(admin1),
+                            "lat": float(spec[0]),
+                            "lon": float(spec[1]),
+                            "kind": kind,
+                            "population": pop,
+                            "file": path.name,
+                        }
+                    )
+    return out
 
 
 def build(out: Path) -> int:
@@ -232,6 +296,61 @@ def build(out: Path) -> int:
                 f"{float(p['lon']):.4f}",
                 str(p.get("population", 0)),
                 "|".join(p.get("aliases", [])),
+            ]
+        )
+
+    # curated regional places: merged into a GeoNames homonym nearby, else new entries
+    admin1_canon: dict[tuple[str, str], str] = {}
+    for r in rows:
+        if r[1] == "admin1":
+            for n in [r[2], *filter(None, r[8].split("|"))]:
+                admin1_canon.setdefault((r[3], _key(n)), r[2])
+    by_name: dict[tuple[str, str], list[list[str]]] = defaultdict(list)
+    for r in rows:
+        if r[1] == "place":
+            for n in [r[2], *filter(None, r[8].split("|"))]:
+                by_name[(r[3], _key(n))].append(r)
+    for i, p in enumerate(load_regional(DATA / "places")):
+        cc = p["cc"]
+        a1 = admin1_canon.get((cc, _key(p["admin1"])))
+        if a1 is None:
+            print(f"warning: {p['file']}: unknown admin1 {cc}/{p['admin1']}", file=sys.stderr)
+            a1 = p["admin1"]
+        names = [p["name"], *p["aliases"]]
+        twin = None
+        if p["kind"] == "place":
+            for n in names:
+                for r in by_name.get((cc, _key(n)), []):
+                    if _km(p["lat"], p["lon"], float(r[5]), float(r[6])) <= MERGE_KM:
+                        twin = r
+                        break
+                if twin:
+                    break
+        if twin is None and p["kind"] == "place":
+            far = [r for n in names for r in by_name.get((cc, _key(n)), [])]
+            big = [r for r in far if int(r[7]) >= 5000]
+            if big:
+                r = big[0]
+                km = _km(p["lat"], p["lon"], float(r[5]), float(r[6]))
+                print(
+                    f"note: {p['file']}: {p['name']} is {km:.0f} km from GeoNames' {r[2]}",
+                    file=sys.stderr,
+                )
+        if twin is not None:
+            have = set(filter(None, twin[8].split("|"))) | {twin[2]}
+            twin[8] = "|".join(sorted(have | set(names) - {twin[2]}))
+            continue
+        rows.append(
+            [
+                f"R{i:05d}",
+                p["kind"],
+                p["name"],
+                cc,
+                a1,
+                f"{p['lat']:.4f}",
+                f"{p['lon']:.4f}",
+                str(p["population"]),
+                "|".join(p["aliases"]),
             ]
         )
 
