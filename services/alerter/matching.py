@@ -22,8 +22,11 @@ tests hold the index to brute force on random subscriptions and articles.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -235,7 +238,7 @@ def compile_subscription(sub: Subscription, *, clock: Clock | None = None) -> Co
         has_regions=not sub.regions.is_empty(),
         type_names=frozenset(sub.event_types),
         subtype_names=frozenset(sub.sub_event_types),
-        highlight=terms + prefixes,
+        highlight=terms + tuple(p + "*" for p in prefixes),
     )
 
 
@@ -393,50 +396,89 @@ class SubscriptionIndex:
 _WORD = re.compile(r"[^\W_]+")
 
 
+@dataclass
+class _Words:
+    """An article's body as words with their analysed tokens (one FTS5 call per article)."""
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+    tokens: list[str]
+    first: dict[str, int]
+
+    @classmethod
+    def build(cls, article: Article) -> _Words:
+        from newswatch.query.analysis import tokenize
+
+        text = " ".join((article.text or article.summary or article.title or "").split())
+        found = list(_WORD.finditer(text))
+        words = [m.group(0) for m in found]
+        tokens = tokenize("\n".join(words)) if words else []
+        if len(tokens) != len(words):  # a word the index splits or drops: one at a time
+            tokens = [(tokenize(w) or [""])[0] for w in words]
+        first: dict[str, int] = {}
+        for i, token in enumerate(tokens):
+            first.setdefault(token, i)
+        return cls(text, [m.start() for m in found], [m.end() for m in found], tokens, first)
+
+
+_words_cache: OrderedDict[int, tuple[Article, _Words]] = OrderedDict()
+_words_lock = threading.Lock()
+
+
+def _words_of(article: Article) -> _Words:
+    key = id(article)
+    with _words_lock:
+        cached = _words_cache.get(key)
+        if cached is not None and cached[0] is article:
+            return cached[1]
+    built = _Words.build(article)
+    with _words_lock:
+        _words_cache[key] = (article, built)
+        while len(_words_cache) > 8:
+            _words_cache.popitem(last=False)
+    return built
+
+
 def snippet(
     article: Article, terms: Sequence[str], *, width: int = 320
 ) -> tuple[str, list[tuple[int, int]]]:
     """A short passage of the article around the first matched term, and the spans of matched
-    words in it (for highlighting). Terms are analysed tokens; a word matches when its own
-    analysed token equals a term (or starts with a prefix term)."""
-    from newswatch.query.analysis import tokenize
-
-    text = " ".join((article.text or article.summary or article.title or "").split())
+    words in it (for highlighting). Terms are analysed tokens (``air*`` for a prefix); a word
+    matches when its own analysed token equals a term (or starts with a prefix term)."""
+    words = _words_of(article)
+    text = words.text
     if not text:
         return "", []
-    wanted = set(terms)
+    exact = {t for t in terms if not t.endswith("*")}
+    prefixes = tuple(t[:-1] for t in terms if t.endswith("*"))
 
-    def hits(passage: str) -> list[tuple[int, int]]:
-        words = list(_WORD.finditer(passage))
-        if not words or not wanted:
-            return []
-        tokens = tokenize("\n".join(m.group(0) for m in words))
-        if len(tokens) != len(words):
-            tokens = [tokenize(m.group(0))[0] if tokenize(m.group(0)) else "" for m in words]
-        return [
-            (m.start(), m.end())
-            for m, token in zip(words, tokens, strict=True)
-            if token in wanted or any(token.startswith(t) for t in wanted)
-        ]
+    def hit(token: str) -> bool:
+        return token in exact or (bool(prefixes) and token.startswith(prefixes))
 
-    if len(text) <= width:
-        return text, hits(text)
-    # Find the first matched word in the whole text cheaply: scan windows of the text.
+    firsts = [words.first[t] for t in exact if t in words.first]
+    if prefixes:
+        firsts += [i for t, i in words.first.items() if t.startswith(prefixes)]
     start = 0
-    for offset in range(0, len(text), width):
-        window = text[offset : offset + width + 40]
-        found = hits(window)
-        if found:
-            start = max(0, offset + found[0][0] - width // 4)
-            break
-    if start > 0:
-        space = text.find(" ", start)
-        start = space + 1 if 0 <= space < start + 30 else start
-    passage = text[start : start + width]
-    end = passage.rfind(" ")
-    if start + width < len(text) and end > width * 0.6:
-        passage = passage[:end]
-    prefix = "… " if start > 0 else ""
-    suffix = " …" if start + len(passage) < len(text) else ""
-    spans = [(a + len(prefix), b + len(prefix)) for a, b in hits(passage)]
-    return prefix + passage + suffix, spans
+    if firsts and len(text) > width:
+        start = max(0, words.starts[min(firsts)] - width // 4)
+        if start > 0:
+            space = text.find(" ", start)
+            start = space + 1 if 0 <= space < start + 30 else start
+    end = min(len(text), start + width)
+    if end < len(text):
+        cut = text.rfind(" ", start, end)
+        if cut > start + width * 0.6:
+            end = cut
+    lead = "… " if start > 0 else ""
+    tail = " …" if end < len(text) else ""
+    spans = []
+    if exact or prefixes:
+        for i in range(bisect.bisect_left(words.starts, start), len(words.starts)):
+            if words.ends[i] > end:
+                break
+            if hit(words.tokens[i]):
+                spans.append(
+                    (words.starts[i] - start + len(lead), words.ends[i] - start + len(lead))
+                )
+    return lead + text[start:end] + tail, spans

@@ -31,7 +31,7 @@ from newswatch.bus import Message
 from newswatch.models.messages import Article
 from newswatch.runtime import ConsumerService, ServiceContext
 from services.alerter.delivery import DeliveryWorker
-from services.alerter.matching import Match, SubscriptionIndex
+from services.alerter.matching import SubscriptionIndex
 from services.alerter.recorder import AlertRecorder, RecordStats
 from services.alerter.state import StateDB
 from services.alerter.subscriptions import Subscription, SubscriptionStore
@@ -95,18 +95,19 @@ class AlerterService(ConsumerService):
     # -- the batch ------------------------------------------------------------------------------
 
     def process_batch(self, messages: list[Message]) -> None:
+        """Match each article and record its alerts at once (one small transaction per matching
+        article, so the first alert of a large batch does not wait for the last article). Every
+        record is committed before ``process_batch`` returns, i.e. before the offsets."""
         index = self.refresh()
-        matched: list[tuple[Article, list[Match]]] = []
         for message in messages:
             article = self.decode_or_deadletter(Article, message)
             if article is None:
                 continue
             found = index.match(article)
-            if found:
-                MATCHES.inc(len(found))
-                matched.append((article, found))
-        if matched:
-            stats = self.recorder.record(matched)
+            if not found:
+                continue
+            MATCHES.inc(len(found))
+            stats = self.recorder.record([(article, found)])
             self._count(stats)
             if stats.deliveries:
                 self.worker.wake()
