@@ -316,10 +316,10 @@ def build(out: Path) -> int:
         if a1 is None:
             print(f"warning: {p['file']}: unknown admin1 {cc}/{p['admin1']}", file=sys.stderr)
             a1 = p["admin1"]
-        names = [p["name"], *p["aliases"]]
+        spellings = [p["name"], *p["aliases"]]
         twin = None
         if p["kind"] == "place":
-            for n in names:
+            for n in spellings:
                 for r in by_name.get((cc, _key(n)), []):
                     if _km(p["lat"], p["lon"], float(r[5]), float(r[6])) <= MERGE_KM:
                         twin = r
@@ -327,10 +327,10 @@ def build(out: Path) -> int:
                 if twin:
                     break
         if twin is None and p["kind"] == "place":
-            far = [r for n in names for r in by_name.get((cc, _key(n)), [])]
-            big = [r for r in far if int(r[7]) >= 5000]
-            if big:
-                r = big[0]
+            far = [r for n in spellings for r in by_name.get((cc, _key(n)), [])]
+            known = [r for r in far if int(r[7]) >= 5000]
+            if known:
+                r = known[0]
                 km = _km(p["lat"], p["lon"], float(r[5]), float(r[6]))
                 print(
                     f"note: {p['file']}: {p['name']} is {km:.0f} km from GeoNames' {r[2]}",
@@ -338,7 +338,7 @@ def build(out: Path) -> int:
                 )
         if twin is not None:
             have = set(filter(None, twin[8].split("|"))) | {twin[2]}
-            twin[8] = "|".join(sorted(have | set(names) - {twin[2]}))
+            twin[8] = "|".join(sorted(have | set(spellings) - {twin[2]}))
             continue
         rows.append(
             [
