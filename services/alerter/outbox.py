@@ -178,6 +178,14 @@ class Outbox:
             (status, attempts, now, error, next_attempt_at, status, now, delivery_id),
         )
 
+    def prune(self, before: float) -> int:
+        """Delete finished rows last updated before ``before``; how many."""
+        with self.db.transaction() as conn:
+            cur = conn.execute(
+                "DELETE FROM outbox WHERE status != 'pending' AND updated_at < ?", (before,)
+            )
+        return cur.rowcount
+
     def next_due(self) -> float | None:
         row = self.db.conn.execute(
             "SELECT MIN(next_attempt_at) FROM outbox "

@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 
 MATCHES = Counter("newswatch_alerter_matches_total", "Subscription matches (before dedupe)")
 ALERTS = Counter("newswatch_alerter_alerts_total", "New alerts by disposition", ["disposition"])
+#: Finished outbox rows (delivered, failed…) are kept this long for inspection. Dedupe records
+#: (``alerts``) are kept for good: they are what makes an alert once-ever.
+OUTBOX_RETENTION_S = 7 * 24 * 3600.0
+
 SUBSCRIPTIONS = Gauge("newswatch_alerter_subscriptions", "Enabled subscriptions indexed")
 
 
@@ -69,6 +73,7 @@ class AlerterService(ConsumerService):
         self._subs: list[Subscription] = []
         self._version = -1
         self._last_periodic = 0.0
+        self._last_prune = float("-inf")
         self._api_server: object | None = None
         self._api_thread: threading.Thread | None = None
         self.api_url: str | None = None
@@ -128,6 +133,11 @@ class AlerterService(ConsumerService):
         if self.recorder.flush_digests(self._subs):
             self.worker.wake()
         self.recorder.rearm_spikes(self._subs)
+        if now - self._last_prune >= 3600:
+            self._last_prune = now
+            removed = self.worker.outbox.prune(time.time() - OUTBOX_RETENTION_S)
+            if removed:
+                log.info("pruned %d finished deliveries older than 7 days", removed)
 
     def on_idle(self) -> None:
         self.refresh()
