@@ -48,6 +48,8 @@ _TIMESTAMP_KEYS = frozenset(
     {"article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate"}
 )
 _LANGUAGE_KEYS = frozenset({"content-language", "og:locale", "language"})
+#: Publication timestamps before this are placeholders or errors (htmldate uses the same floor).
+EARLIEST = dt.datetime(1995, 1, 1, tzinfo=dt.UTC)
 _LD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]{10,40})"')
 _LD_LANG = re.compile(r'"inLanguage"\s*:\s*"([^"]{2,20})"')
 
@@ -153,6 +155,9 @@ def _parse_timestamp(value: str) -> dt.datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
+    # Placeholders ("0001-01-01T00:00:00") and typos in the future are not dates.
+    if not EARLIEST <= parsed <= dt.datetime.now(dt.UTC) + dt.timedelta(days=2):
+        return None
     return parsed
 
 

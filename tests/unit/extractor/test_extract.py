@@ -174,3 +174,9 @@ def test_responses_are_classified_before_extraction() -> None:
     assert classify("u", 200, headers("image/png"), b"\x89PNG", False, "u", 10_000).status == (
         "not_html"
     )
+
+
+def test_placeholder_timestamps_are_ignored() -> None:
+    page = read("wire-a.html").replace("2024-05-06T07:00:00Z", "0001-01-01T00:00:00")
+    result = extract_article(page, feed_published_at=FEED_DATE)
+    assert result.published_at == FEED_DATE
