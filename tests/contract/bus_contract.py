@@ -61,7 +61,9 @@ def poll_until(
     return got
 
 
-def drain(consumer: Consumer, count: int, *, quiet_polls: int = 2, commit: bool = False) -> list:
+def drain(
+    consumer: Consumer, count: int, *, quiet_polls: int = 2, commit: bool = False
+) -> list[Message]:
     """Poll until ``count`` messages arrived, then a few more empty polls prove nothing else
     comes (at least once means "at least", so the suite checks for extras too)."""
     got = poll_until(consumer, lambda ms: len(ms) >= count, commit=commit)
@@ -211,8 +213,9 @@ def _poll_both(
     members: list[Consumer], got: list[Message], overlaps: list[set[TopicPartition]]
 ) -> None:
     for member in members:
-        got.extend(member.poll(50, timeout=0.3))
-        if got:
+        batch = member.poll(50, timeout=0.3)
+        got.extend(batch)
+        if batch:
             member.commit()
         a, b = members[0].assignment(), members[1].assignment()
         if a & b:
