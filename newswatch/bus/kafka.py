@@ -271,9 +271,16 @@ class KafkaBus(Bus):
             log.warning("created topics not yet visible in metadata: %s", exc)
 
     def _groupless_consumer(self) -> KafkaConsumer:
+        """A reader outside any group (``read``, ``list_topics``); looking at a topic that does
+        not exist must not create it."""
         return self.connect(
             "consumer",
-            lambda: KafkaConsumer(**self.client_config(), group_id=None, enable_auto_commit=False),
+            lambda: KafkaConsumer(
+                **self.client_config(),
+                group_id=None,
+                enable_auto_commit=False,
+                allow_auto_create_topics=False,
+            ),
         )
 
     def list_topics(self) -> list[TopicInfo]:

@@ -200,3 +200,13 @@ def test_an_outage_mid_run_fails_flush_and_loses_nothing(broker: TansuBroker) ->
             got.update(m.value for m in consumer.poll(100, timeout=0.5))
     with suppress(Exception):
         bus.close()
+
+
+def test_reading_a_missing_topic_returns_nothing_and_creates_nothing(bootstrap: str) -> None:
+    bus = make_bus(bootstrap)
+    name = unique("absent")
+    try:
+        assert bus.read(name, limit=5) == []
+        assert name not in {info.name for info in bus.list_topics()}
+    finally:
+        bus.close()
