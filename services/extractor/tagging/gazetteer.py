@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -87,14 +88,26 @@ FOCUS = frozenset(
 LOCATIVES = frozenset(
     words(
         """in near at from to outside around of into towards toward between across inside within
-    along entering reach reached via nearby"""
+    along entering reach reached via nearby through reaching toward"""
+    )
+)
+
+#: Verbs whose object is often a town ("stormed Bosso", "recaptured Gwoza"), and as often a
+#: person or a people ("attacked Nuba"): a weak locative, enough only for a curated place or
+#: a town of 10,000+.
+VERB_LOCATIVES = frozenset(
+    words(
+        """entered enter enters stormed storm captured capture recaptured retook retake seized
+    seize overran overrun besieged besieging shelled shelling bombed bombing struck raided
+    raid attacked targeted hit leaving left fled flee"""
     )
 )
 
 #: The words between a locative and a name that keep it a locative ("in the village of X").
 LOCATIVE_FILLERS = frozenset(
     words(
-        """the village villages town city area areas district locality region town's city's camp
+        """the village villages town towns cities city area areas district districts locality
+    region regions town's city's camp camps
     suburb suburbs neighbourhood neighborhood outskirts locality province governorate state
     wilaya commune municipality oasis desert port"""
     )
@@ -137,6 +150,8 @@ class PlaceMention:
     unknown_before: str = ""  # "in Al Hishah (Misrata)": the unmatched name before "("
     fuzzy: bool = False  # matched through the transliteration skeleton, not the exact name
     border_ref: bool = False  # "the border with X", "crossed from X": X is not where it happened
+    comma_child: bool = False  # "Tripoli, Lebanon", "Adri in Chad": a parent after a comma/"in"
+    weak: bool = False  # introduced by a verb ("stormed X"), not a preposition
     entry: Entry | None = None
     resolution: str = ""
     parent: PlaceMention | None = field(default=None, repr=False)
@@ -183,6 +198,26 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(a)))
 
 
+_DOUBLE_RE = re.compile(r"([a-z])\1")
+
+
+@lru_cache(maxsize=65536)
+def loose_word(w: str) -> str:
+    """A spelling-tolerant form of one word: doubled letters single, "ou" as "u", a final
+    "h" after a vowel dropped. Transliterations write these at will: Saddada/Sadada,
+    Watiyah/Watiya, Tawergha/Tawurgha is left to the skeleton."""
+    w = _DOUBLE_RE.sub(r"\1", w).replace("ou", "u")
+    if len(w) > 4 and w.endswith(("ah", "eh", "ih", "uh")):
+        w = w[:-1]
+    return w
+
+
+def loose(key: str) -> str:
+    """``loose_word`` over a phrase, articles dropped ("Al Watiyah" = "Watiya")."""
+    parts = [p for p in key.split(" ") if p and p not in ARTICLES]
+    return " ".join(loose_word(p) for p in parts)
+
+
 def _variants(key: str) -> list[str]:
     """Index keys of a name: as written and without its leading article."""
     out = [key]
@@ -226,8 +261,16 @@ class Gazetteer:
                 self.skel_first.add(sk.split(" ", 1)[0])
                 bucket = self.skeletons.setdefault(sk, [])
                 bucket.extend(e for e in ents if e not in bucket)
+        #: loose spelling -> entries (doubled letters, "ou"/"u", final "h"): before the skeleton
+        self.loose: dict[str, list[Entry]] = {}
+        for key, ents in self.index.items():
+            lk = loose(key)
+            if lk and len(lk) >= 5 and lk not in STOPWORDS:
+                bucket = self.loose.setdefault(lk, [])
+                bucket.extend(e for e in ents if e not in bucket)
         #: first words of every key (exact or skeleton): a cheap test before building n-grams
         self.first_words = {k.split(" ", 1)[0] for k in self.index}
+        self.loose_first = {k.split(" ", 1)[0] for k in self.loose}
         self.max_tokens = max((k.count(" ") + 1 for k in self.index), default=1)
         self.max_tokens = min(self.max_tokens, 6)
         # countries have no coordinates in the file: place them at their biggest place
@@ -293,7 +336,11 @@ class Gazetteer:
                 i += 1
                 continue
             found = None
-            if norms[i] not in self.first_words and skeleton_word(norms[i]) not in self.skel_first:
+            if (
+                norms[i] not in self.first_words
+                and skeleton_word(norms[i]) not in self.skel_first
+                and loose_word(norms[i]) not in self.loose_first
+            ):
                 i += 1
                 continue
             for k in range(min(self.max_tokens, n - i), 0, -1):
@@ -308,6 +355,10 @@ class Gazetteer:
                 cands = self.index.get(key)
                 if cands:
                     found = (k, key, cands, False)
+                    break
+                lk = loose(key)
+                if lk in self.loose:
+                    found = (k, key, self.loose[lk], False)
                     break
                 sk = skeleton(key)
                 if sk and sk in self.skeletons:
@@ -333,7 +384,19 @@ class Gazetteer:
             m.fuzzy = fuzzy
             m.border_ref = _is_border_ref(tokens, i)
             m.locative = _is_locative(tokens, i)
+            m.weak = m.locative and i > 0 and tokens[i - 1].norm in VERB_LOCATIVES
+            if not m.locative and out and i > 0:
+                # "in Hun and Waddan", "in Kasserine, Tunis and Gafsa": the list shares the "in"
+                prev = out[-1]
+                gap = text[prev.end : first.start].strip().lower() if text else ""
+                if prev.locative and gap in (",", "and", "or", ", and", ", or", "&"):
+                    m.locative = True
             m.parenthetical = i > 0 and _char_before(text, first.start) == "("
+            m.comma_child = (
+                bool(out) and text[out[-1].end : first.start].strip() in (",", "in")
+                if text
+                else False
+            )
             m.near = any(t.norm in NEAR_WORDS for t in tokens[max(0, i - 4) : i])
             if m.parenthetical:
                 m.unknown_before = _name_before_paren(tokens, i, text)
@@ -347,8 +410,14 @@ class Gazetteer:
     def _plausible(self, m: PlaceMention, tokens: Sequence[Token], text: str) -> bool:
         """Filter name collisions: small places need a locative cue or a parent nearby."""
         best = max(m.candidates, key=lambda e: (e.kind != "place", e.population))
+        if best.kind == "place" and _inside_longer_name(
+            tokens, m.token_index, m.token_end, text, before=best.population < 50_000
+        ):
+            return False  # "Goz" of "Goz Beina", "Dereisa" of "Donkey Dereisa"
         if best.kind in ("country", "admin1", "region") or best.population >= 100_000:
             return True
+        if m.locative and m.weak:
+            return best.population >= 10_000 or best.id[:1] in ("P", "R")
         if m.locative or m.parenthetical:
             return True
         after = _char_after(text, m.end)
@@ -408,7 +477,12 @@ class Gazetteer:
             # "X (Y)" or "X, Y": the parent's admin1/country is strong evidence for X
             parent_keys: set[tuple[str, str]] = set()
             parent_cc: set[str] = set()
-            if nxt is not None and nxt.parenthetical and nxt.start - m.end <= 3:
+            comma_parent = (
+                nxt is not None
+                and nxt.comma_child
+                and all(e.kind in ("country", "admin1") for e in nxt.candidates)
+            )
+            if nxt is not None and ((nxt.parenthetical and nxt.start - m.end <= 3) or comma_parent):
                 for e in nxt.candidates:
                     parent_keys.add((e.cc, e.admin1.lower()))
                     parent_cc.add(e.cc)
@@ -432,7 +506,14 @@ class Gazetteer:
             place_ctx.subtract(own[idx])
             place_ctx = +place_ctx
             dominant, support = (place_ctx.most_common(1) or [("", 0)])[0]
-            if m.fuzzy and ctx_cc.get(e.cc, 0) == 0 and e.population < 50_000:
+            one_country = len({c.cc for c in m.candidates}) == 1
+            multiword = " " in skeleton(m.key)
+            if (
+                m.fuzzy
+                and ctx_cc.get(e.cc, 0) == 0
+                and e.population < 50_000
+                and not (multiword and one_country)
+            ):
                 m.entry = None
                 m.resolution = f"rejected: spelling variant of {e.name} with no support in text"
                 continue
@@ -443,6 +524,12 @@ class Gazetteer:
             if (
                 e.kind == "place"
                 and e.population < 100_000
+                and not (
+                    len(m.candidates) == 1
+                    and m.locative
+                    and not m.fuzzy
+                    and (e.population >= 20_000 or e.id[:1] in ("P", "R"))
+                )
                 and place_ctx.get(e.cc, 0) == 0
                 and base.get(e.cc, 0) == 0
                 and support >= 2
@@ -547,9 +634,12 @@ def _is_locative(tokens: Sequence[Token], i: int) -> bool:
     while j >= 0 and steps < 5:
         w = tokens[j].norm
         if w == "of":
+            # "offices of Sbeitla", "residents of Derna"; not "the killing of Salah"
             return j > 0 and tokens[j - 1].norm in _OF_HEADS
         if w in LOCATIVES:
             return True
+        if w in VERB_LOCATIVES:
+            return j == i - 1 or tokens[j + 1].norm == "the"  # "stormed Bosso", not farther
         if w in LOCATIVE_FILLERS or w in ARTICLES:
             j -= 1
             steps += 1
@@ -558,9 +648,91 @@ def _is_locative(tokens: Sequence[Token], i: int) -> bool:
     return False
 
 
+#: Capitalised words that can follow a place name without making it part of a longer name.
+_NAME_TAILS = frozenset(
+    words(
+        """governorate governorates province provinces state states region regions district
+    districts city town village villages camp camps oasis airport airbase air base bases
+    border borders crossing area areas locality localities municipality municipalities
+    neighbourhood neighborhood road roads street market mountains mountain hills hill valley
+    desert prison hospital university junction bridge port checkpoint gate square idp
+    refugee oil field fields oilfield oilfields military army police security wilaya
+    delegation commune department cercle lga county division sector peninsula coast
+    highway route national monday tuesday wednesday thursday friday saturday sunday january
+    february march april may june july august september october november december and or
+    on in at by near north south east west central northern southern eastern western
+    governor governorate's island islands lake river dam centre center camp company plant
+    station refinery mine"""
+    )
+)
+
+
+#: Facilities named after their town ("the Baleela Petro Energy Camp", "Al-Harish hospital").
+_FACILITIES = frozenset(
+    words(
+        """camp base airbase airport field fields oilfield oilfields company plant station
+    refinery mine hospital university prison centre center port terminal complex factory"""
+    )
+)
+
+
+def _inside_longer_name(
+    tokens: Sequence[Token], i: int, end: int, text: str, *, before: bool = True
+) -> bool:
+    """Is the match at ``i..end`` glued to other capitalised words of one longer name?
+
+    "Goz Beina" is not Goz; "Baleela Petro Energy Camp" is at Baleela (a facility word follows
+    within three words); ``before`` also checks the word before ("Donkey Dereisa").
+    """
+    j = end
+    prev_end = tokens[end - 1].end
+    while j < len(tokens) and j < end + 3:
+        nxt = tokens[j]
+        gap = text[prev_end : nxt.start] if text else " "
+        if (
+            nxt.norm in ARTICLES
+            and gap in (" ", "-")
+            and j + 1 < len(tokens)
+            and tokens[j + 1].text[0].isupper()
+        ):
+            prev_end = nxt.end  # "Bab al-Tabbaneh": the article is inside the name
+            j += 1
+            continue
+        if gap != " " or not nxt.text[0].isupper() or nxt.norm in _NAME_TAILS:
+            break
+        prev_end = nxt.end
+        j += 1
+    if j > end and not (j < len(tokens) and tokens[j].norm in _FACILITIES):
+        return True  # "Hajar Jawad village" is not Hajar; "Baleela Petro Energy Camp" is Baleela
+    if before and i > 0:
+        prev = tokens[i - 1]
+        gap = text[prev.end : tokens[i].start] if text else " "
+        if (
+            gap in (" ", "-")
+            and prev.text[0].isupper()
+            and prev.norm not in ARTICLES
+            and prev.norm not in LOCATIVES
+            and prev.norm not in _NAME_TAILS
+            and prev.norm not in STOPWORDS
+            and not _sentence_initial(text, prev.start)
+        ):
+            return True
+    return False
+
+
+def _sentence_initial(text: str, pos: int) -> bool:
+    j = pos - 1
+    while j >= 0 and text[j] in " \n\t\"'“‘(":
+        j -= 1
+    return j < 0 or text[j] in ".!?:;"
+
+
 _OF_HEADS = LOCATIVE_FILLERS | frozenset(
     words(
         """residents inhabitants people outskirts south north east west southwest southeast
-    northwest northeast heart centre center part parts governorate province north-east"""
+    northwest northeast heart centre center part parts governorate province north-east
+    offices headquarters hall streets roads entrance villages camps mosque hospital prison
+    station airport school delegation districts heights mountains vicinity countryside
+    population youth youths citizens natives"""
     )
 )
