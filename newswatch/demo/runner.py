@@ -23,6 +23,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from newswatch.app import Pipeline
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 #: The searches shown at the end (query, what it demonstrates).
 EXAMPLE_SEARCHES: tuple[tuple[str, str], ...] = (
     ('Derna OR airstrike OR "air strike"', "keywords, phrases and OR"),
-    ('country:EG AND event.type:"Remote explosive/landmine/IED"', "field filters on events"),
+    ('country:EG AND type:"Remote explosive/landmine/IED"', "field filters on events"),
     ("smuggling -football", "a term, minus noise"),
 )
 
@@ -105,7 +106,7 @@ def demo_subscriptions(webhook_url: str) -> list[dict[str, Any]]:
             "id": "north-sinai",
             "name": "Violence in North Sinai",
             "owner": "desk@newswatch.demo",
-            "regions": {"countries": ["EG"], "admin1": ["North Sinai"]},
+            "regions": {"admin1": ["EG:North Sinai"]},
             "channels": {"emails": ["desk@newswatch.demo"]},
         },
     ]
@@ -161,10 +162,7 @@ def _verify_signature() -> Callable[[dict[str, str], bytes], bool] | None:
 
     def verify(headers: dict[str, str], body: bytes) -> bool:
         lowered = {k.lower(): v for k, v in headers.items()}
-        try:
-            return bool(verify_signature(WEBHOOK_SECRET, lowered, body))
-        except Exception:
-            return False
+        return verify_signature(WEBHOOK_SECRET, body, lowered.get("newswatch-signature", ""))
 
     return verify
 
@@ -350,24 +348,25 @@ def _collect(
 
 
 def _searches(settings: Settings) -> list[dict[str, Any]]:
+    """Run the example searches against the index the demo just filled."""
+    from services.indexer import open_index
+
+    results: list[dict[str, Any]] = []
+    index = open_index(settings)
     try:
-        from newswatch.search import search_archive
-    except ImportError:
-        return []
-    results = []
-    for query, why in EXAMPLE_SEARCHES:
-        try:
-            hits = search_archive(settings, query, limit=3)
-            results.append(
+        for query, why in EXAMPLE_SEARCHES:
+            found = index.search(query, size=3, highlight=("[bold yellow]", "[/bold yellow]"))
+            hits = [
                 {
-                    "query": query,
-                    "why": why,
-                    "total": hits.total,
-                    "hits": [{"title": h.title, "source": h.source} for h in hits.hits],
+                    "title": hit.document.get("title") or "(untitled)",
+                    "source": (hit.document.get("source") or {}).get("name", ""),
+                    "snippet": " ".join((hit.snippet or "").split()),
                 }
-            )
-        except Exception as exc:
-            results.append({"query": query, "why": why, "error": str(exc)})
+                for hit in found.hits
+            ]
+            results.append({"query": query, "why": why, "total": found.total, "hits": hits})
+    finally:
+        index.close()
     return results
 
 
@@ -401,7 +400,9 @@ def print_summary(result: DemoResult, console: Console) -> None:
             continue
         console.print(f"  {search['total']} hits")
         for hit in search["hits"]:
-            console.print(f"  - {hit['title']}  [dim]{hit['source']}[/]")
+            console.print(f"  - {escape(hit['title'])}  [dim]{escape(hit['source'])}[/]")
+            if hit["snippet"]:
+                console.print(f"    [dim]…[/]{hit['snippet']}[dim]…[/]")
     config = result.config_file
     console.rule("where to look next")
     console.print(f"  search the demo archive:  newswatch search 'Derna' --config {config}")
