@@ -79,6 +79,42 @@ COUNTRY_ADJECTIVES: dict[str, str] = {
     "south sudanese": "SS", "central african": "CF",
 }  # fmt: skip
 
+#: Names that point to one country without naming it: heads of state and government, UN
+#: missions, national institutions, parties, unions and movements (lower-case token -> ISO).
+#: Context for disambiguation and the last-resort country of an event without a place.
+COUNTRY_CUES: dict[str, str] = {
+    # Egypt
+    "sisi": "EG", "morsi": "EG", "mubarak": "EG", "madbouly": "EG", "azhar": "EG",
+    "zeinhom": "EG", "mena": "EG", "ahram": "EG",
+    # Libya
+    "haftar": "LY", "hafter": "LY", "sarraj": "LY", "serraj": "LY", "dbeibah": "LY",
+    "dbeiba": "LY", "bashagha": "LY", "menfi": "LY", "gaddafi": "LY", "qaddafi": "LY",
+    "thinni": "LY", "ghwell": "LY", "misratan": "LY", "misratans": "LY", "zintani": "LY",
+    # Tunisia
+    "essebsi": "TN", "saied": "TN", "marzouki": "TN", "chahed": "TN", "ghannouchi": "TN",
+    "mechichi": "TN", "ugtt": "TN", "ennahda": "TN", "nidaa": "TN", "tounes": "TN",
+    # Algeria
+    "bouteflika": "DZ", "tebboune": "DZ", "chengriha": "DZ", "hirak": "DZ", "wilaya": "DZ",
+    # Sudan
+    "bashir": "SD", "burhan": "SD", "hemedti": "SD", "dagalo": "SD", "hamdok": "SD",
+    "unamid": "SD", "unisfa": "SD", "janjaweed": "SD", "darfuri": "SD", "darfuris": "SD",
+    # Chad
+    "deby": "TD", "itno": "TD", "habre": "TD", "ndjamena": "TD",
+    # Mali
+    "goita": "ML", "minusma": "ML", "barkhane": "ML", "fama": "ML", "azawad": "ML",
+    "mujao": "ML", "mnla": "ML", "ibk": "ML", "gatia": "ML",
+    # Niger
+    "issoufou": "NE", "bazoum": "NE", "tiani": "NE", "tchiani": "NE",
+    # Burkina Faso
+    "kabore": "BF", "damiba": "BF", "compaore": "BF", "vdp": "BF",
+    # Nigeria
+    "buhari": "NG", "tinubu": "NG", "zulum": "NG", "shettima": "NG",
+    # Somalia
+    "amisom": "SO", "atmis": "SO", "farmaajo": "SO", "farmajo": "SO",
+    # Mauritania
+    "ghazouani": "MR",
+}  # fmt: skip
+
 #: Country codes of the focus region: a small prior for their places.
 FOCUS = frozenset(
     words("""EG LY TN DZ MA EH SD SS MR ML NE TD BF NG CM ET ER DJ SO IL PS LB SY JO IQ SA YE""")
@@ -152,6 +188,9 @@ class PlaceMention:
     border_ref: bool = False  # "the border with X", "crossed from X": X is not where it happened
     comma_child: bool = False  # "Tripoli, Lebanon", "Adri in Chad": a parent after a comma/"in"
     weak: bool = False  # introduced by a verb ("stormed X"), not a preposition
+    link: str = ""  # "," or "in" between the mention before and this one, when comma_child
+    qualified: bool = False  # followed by its parent in parentheses: "Tullus (Tulus, South Darfur)"
+    origin: bool = False  # "from X", "to X": where people came from or went, not the scene
     entry: Entry | None = None
     resolution: str = ""
     parent: PlaceMention | None = field(default=None, repr=False)
@@ -347,7 +386,7 @@ class Gazetteer:
                 if any(j in blocked for j in range(i, i + k)):
                     continue
                 last = tokens[i + k - 1]
-                if not last.is_cap:
+                if not last.is_cap and not (k > 1 and last.norm in _ADMIN_WORDS):
                     continue
                 if k > 1 and text and not contiguous(text, tokens, i, k):
                     continue
@@ -385,6 +424,7 @@ class Gazetteer:
             m.border_ref = _is_border_ref(tokens, i)
             m.locative = _is_locative(tokens, i)
             m.weak = m.locative and i > 0 and tokens[i - 1].norm in VERB_LOCATIVES
+            m.origin = i > 0 and tokens[i - 1].norm in ("from", "to", "towards", "toward")
             if not m.locative and out and i > 0:
                 # "in Hun and Waddan", "in Kasserine, Tunis and Gafsa": the list shares the "in"
                 prev = out[-1]
@@ -397,10 +437,14 @@ class Gazetteer:
                 if text
                 else False
             )
+            if m.comma_child:
+                m.link = text[out[-1].end : first.start].strip()
             m.near = any(t.norm in NEAR_WORDS for t in tokens[max(0, i - 4) : i])
             if m.parenthetical:
                 m.unknown_before = _name_before_paren(tokens, i, text)
             if self._plausible(m, tokens, text):
+                if m.parenthetical and out and m.start - out[-1].end <= 3:
+                    out[-1].qualified = True
                 out.append(m)
                 i += k
             else:
@@ -414,8 +458,17 @@ class Gazetteer:
             tokens, m.token_index, m.token_end, text, before=best.population < 50_000
         ):
             return False  # "Goz" of "Goz Beina", "Dereisa" of "Donkey Dereisa"
+        if best.kind == "place" and _after_given_name(tokens, m.token_index, text):
+            return False  # "MP Mahmoud Khamis", "General Khalifa Haftar"
         if best.kind in ("country", "admin1", "region") or best.population >= 100_000:
             return True
+        if (
+            best.id[:1] in ("P", "R")
+            and len(m.candidates) == 1
+            and not m.fuzzy
+            and len(m.key.replace(" ", "")) >= 5
+        ):
+            return True  # a curated name ("the disputed Abyei area", "recaptured Gwoza")
         if m.locative and m.weak:
             return best.population >= 10_000 or best.id[:1] in ("P", "R")
         if m.locative or m.parenthetical:
@@ -450,7 +503,7 @@ class Gazetteer:
         admin_votes: Counter[tuple[str, str]] = Counter()
         for m in mentions:
             c: Counter[str] = Counter()
-            if m.border_ref:
+            if m.border_ref or m.fuzzy:  # a spelling guess is no evidence for the others
                 own.append(c)
                 continue
             ccs = {e.cc for e in m.candidates}
@@ -477,10 +530,11 @@ class Gazetteer:
             # "X (Y)" or "X, Y": the parent's admin1/country is strong evidence for X
             parent_keys: set[tuple[str, str]] = set()
             parent_cc: set[str] = set()
+            link = text_between(m, nxt) if nxt is not None else ""
             comma_parent = (
                 nxt is not None
                 and nxt.comma_child
-                and all(e.kind in ("country", "admin1") for e in nxt.candidates)
+                and (link == "in" or any(e.kind in ("country", "admin1") for e in nxt.candidates))
             )
             if nxt is not None and ((nxt.parenthetical and nxt.start - m.end <= 3) or comma_parent):
                 for e in nxt.candidates:
@@ -512,7 +566,7 @@ class Gazetteer:
                 m.fuzzy
                 and ctx_cc.get(e.cc, 0) == 0
                 and e.population < 50_000
-                and not (multiword and one_country)
+                and not (multiword and one_country and dominant in ("", e.cc))
             ):
                 m.entry = None
                 m.resolution = f"rejected: spelling variant of {e.name} with no support in text"
@@ -557,7 +611,7 @@ class Gazetteer:
         pop = math.log10(e.population + 10) * 0.8
         reasons.append((pop, "population"))
         if e.cc in FOCUS:
-            reasons.append((0.8, "focus region"))
+            reasons.append((3.0, "focus region"))
         if source_country and e.cc == source_country:
             reasons.append((2.0, "source country"))
         c = ctx_cc.get(e.cc, 0)
@@ -667,6 +721,11 @@ _NAME_TAILS = frozenset(
 )
 
 
+#: Lower-case last words of division names ("Northern state", "Tillaberi region").
+_ADMIN_WORDS = frozenset(
+    words("state province governorate region wilaya district locality county department")
+)
+
 #: Facilities named after their town ("the Baleela Petro Energy Camp", "Al-Harish hospital").
 _FACILITIES = frozenset(
     words(
@@ -674,6 +733,35 @@ _FACILITIES = frozenset(
     refinery mine hospital university prison centre center port terminal complex factory"""
     )
 )
+
+
+#: Given names and titles: a capitalised word after one of them is a surname, not a place.
+GIVEN_NAMES = frozenset(
+    words(
+        """mohamed mohammed muhammad mohammad mahmoud mahmud ahmed ahmad ali hassan hasan
+    hussein husain omar umar othman osman khalid khaled mustafa mostafa ibrahim youssef yusuf
+    yousef abdullah abdallah abdel abdul abdelaziz abdulaziz abdelrahman abdel-rahman said
+    saeed salem salim hamid hamed karim khalifa fatima aisha maryam mariam zainab hamza bilal
+    tariq faisal nasser kamal jamal adel bashir salah saleh nabil walid waleed sami samir
+    tawfik tawfiq magdy magdi hosni hosny amr adam idris idriss moussa musa issa isa yahya
+    yahia ismail ismael suleiman sulayman sheikh mp mr mrs ms dr gen general colonel col
+    brigadier major captain lieutenant sergeant president minister prince king emir imam
+    judge mayor governor commander spokesman journalist activist"""
+    )
+)
+
+
+def _after_given_name(tokens: Sequence[Token], i: int, text: str) -> bool:
+    if i == 0:
+        return False
+    prev = tokens[i - 1]
+    gap = text[prev.end : tokens[i].start] if text else " "
+    return gap == " " and prev.norm in GIVEN_NAMES and prev.text[0].isupper()
+
+
+def text_between(a: PlaceMention, b: PlaceMention) -> str:
+    """The linking word between two adjacent mentions ("," or "in"), as recorded on ``b``."""
+    return b.link
 
 
 def _inside_longer_name(

@@ -37,6 +37,7 @@ from services.extractor.tagging.casualties import CasualtyMention, find_casualti
 from services.extractor.tagging.dates import DateMention, find_dates
 from services.extractor.tagging.gazetteer import (
     COUNTRY_ADJECTIVES,
+    COUNTRY_CUES,
     Entry,
     Gazetteer,
     PlaceMention,
@@ -539,6 +540,22 @@ class Tagger:
             inside = [p for p in pool if not p.border_ref]
             pool = inside or pool
             best = min(pool, key=lambda p: (_rank(p), p.start))
+            if best.entry is not None and best.entry.kind != "place":
+                # "US warplanes struck camps in Libya. ... in the Sabratha area": a later
+                # sentence of the event names the town inside the first sentence's area
+                e0 = best.entry
+                later = [
+                    p
+                    for p in text_places
+                    if p.start >= end
+                    and p.entry is not None
+                    and p.entry.kind == "place"
+                    and p.entry.cc == e0.cc
+                    and not p.border_ref
+                    and (e0.kind == "country" or p.entry.admin1 == e0.admin1)
+                ]
+                if later:
+                    best = min(later, key=lambda p: (_rank(p), p.start))
         if best is None:
             # inherit: the most mentioned non-country place of the document, else the country
             counts = Counter(
@@ -552,7 +569,7 @@ class Tagger:
             if countries:
                 return self._to_location(countries[0], inherited=True)
             implied = [cc for cc, _ in ctx.most_common(1) if cc in self.gazetteer.countries]
-            if implied and not src:
+            if implied:
                 e = self.gazetteer.countries[implied[0]]
                 return Location(
                     name=e.name,
@@ -692,7 +709,7 @@ class Tagger:
     ) -> Counter[str]:
         ctx: Counter[str] = Counter()
         for t in tokens:
-            cc = COUNTRY_ADJECTIVES.get(t.norm)
+            cc = COUNTRY_ADJECTIVES.get(t.norm) or COUNTRY_CUES.get(t.norm)
             if cc and t.is_cap:
                 ctx[cc] += 1
         for a in actors:
@@ -765,11 +782,15 @@ def _rank(p: PlaceMention) -> int:
     """Preference among places of one sentence: towns introduced by "in" first."""
     e = p.entry
     assert e is not None
-    r = {"place": 0, "region": 2, "admin1": 3, "country": 5}[e.kind]
+    r = {"place": 0, "region": 2, "admin1": 3, "country": 5}[e.kind] * 2
     if p.parenthetical and e.kind != "place":
-        r += 2
+        r += 4
     if not p.locative and not p.parenthetical:
-        r += 1
+        r += 2
+    if p.qualified:
+        r -= 1  # "between Nyala and Tullus (Tulus, South Darfur)": the writer pins this one
+    if p.origin:
+        r += 1  # "coming from Khartoum", "a march from Gafsa to Tunis"
     return r
 
 
