@@ -81,6 +81,9 @@ _SINGULAR_PEOPLE = frozenset(
     )
 )
 
+#: Relatives named after a victim: "and his son", "and her husband".
+_KIN = frozenset(words("son daughter wife husband brother sister father mother nephew cousin"))
+
 _NAME_HEADS = frozenset(
     words(
         """battalion brigade division regiment unit route road highway article resolution flight
@@ -100,8 +103,7 @@ _INJ_PASSIVE = frozenset(
 _KILL_ACTIVE = frozenset(
     words(
         """killing killed kills kill slaying slew executing executed murdering murdered
-        claiming claimed leaving left massacring beheading beheaded assassinating
-        assassinated"""
+        claiming claimed massacring beheading beheaded assassinating assassinated"""
     )
 )
 _INJ_ACTIVE = frozenset(["wounding", "wounded", "injuring", "injured", "wounds", "injures"])
@@ -179,6 +181,9 @@ def parse_number(words: list[str]) -> tuple[int, int] | None:
     return None
 
 
+#: "an unspecified number of": no figure at all.
+_UNKNOWN = frozenset(words("unspecified unknown undetermined undisclosed unconfirmed uncertain"))
+
 _PREFIX = frozenset(
     words(
         """at least more than over nearly almost about around some up to as many an estimated
@@ -237,15 +242,31 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
         j = i + used
         k = idx + 1
         steps = 0
+        subset = False
         while j < n and steps < 9:
             w = low[j]
             if k < len(numbers) and numbers[k][0] == j:
                 link = low[j - 1] if j > 0 else ""
+                if link == "including" or (
+                    link in (",", "and") and j > 1 and low[j - 2] == "including"
+                ):
+                    subset = True
+                if subset:
+                    consumed.add(numbers[k][0])  # "eleven people, including eight policemen
+                    j += numbers[k][1]  # and three civilians": a breakdown, not more deaths
+                    k += 1
+                    continue
+                if (
+                    cue is not None
+                    and link == "and"
+                    and _own_passive(low, j + numbers[k][1]) not in (None, cue[0])
+                ):
+                    break  # "killed three children and one was wounded"
                 if link in ("and", ",", "plus") and not (
                     link == "and" and i > 0 and low[i - 1] == "between"
                 ):
                     chain.append(numbers[k])
-                elif link in ("or", "to", "and", "including"):
+                elif link in ("or", "to", "and"):
                     consumed.add(numbers[k][0])  # a range or a subset: keep the first figure
                 else:
                     break
@@ -324,6 +345,33 @@ def _number_at(low: list[str], i: int) -> tuple[int, int] | None:
         return 1, 1  # "killing one and wounding the other"
     if w == "the" and after_kill and i + 1 < len(low) and low[i + 1] in _SINGULAR_PEOPLE:
         return 2, 1  # "killing the father and a son"
+    if w == "the" and after_kill and i + 2 < len(low) and low[i + 2] in _SINGULAR_PEOPLE:
+        return 3, 1  # "killed the village chief"
+    if w in ("himself", "herself") and after_kill:
+        return 1, 1  # "killing himself and two guards": the attacker counts
+    if w in ("his", "her") and i > 0 and low[i - 1] == "and":
+        for j in range(i + 1, min(i + 3, len(low))):
+            if low[j] in _SINGULAR_PEOPLE or low[j] in _KIN:
+                return j - i + 1, 1  # "a commander and his son"
+            if not low[j].isalpha():
+                break
+        return None
+    if w in ("a", "an") and i + 2 < len(low) and low[i + 1] in _UNKNOWN and low[i + 2] == "number":
+        return None  # "an unspecified number": no figure
+    if (
+        w == "another"
+        and i + 1 < len(low)
+        and (
+            low[i + 1] in ("was", "were")
+            or low[i + 1] in _INJ_PASSIVE
+            or low[i + 1] in _KILL_PASSIVE
+            or low[i + 1] in _SINGULAR_PEOPLE
+            or low[i + 1] in ("person", "one")
+        )
+        and i > 0
+        and low[i - 1] in ("and", ",", "while", "whereas")
+    ):
+        return 1, 1  # "a soldier was killed and another injured"
     if w in ("a", "an") and after_kill:
         # "assassinated an economic operator": any noun phrase that is not a thing
         for j in range(i + 1, min(i + 4, len(low))):
@@ -399,6 +447,8 @@ def _cue_before(low: list[str], i: int) -> tuple[str, int] | None:
     if b < 0:
         return None
     w = low[b]
+    if w in ("kill", "wound", "injure") and b > 1 and low[b - 1] == "to":
+        return None  # "tried to kill himself", "vowed to kill": not a casualty
     if w in _KILL_ACTIVE and not _is_stative_left(low, b):
         return ("killed", b)
     if w == "dead" and b > 0 and low[b - 1] == "shot":
@@ -411,6 +461,31 @@ def _cue_before(low: list[str], i: int) -> tuple[str, int] | None:
         return ("killed", b)
     if w in ("lives", "bodies", "corpses", "remains") and b > 0:
         return ("killed", b)
+    if w in _KILL_NOUNS and low[b + 1 : b + 2] in (["of"], ["the"]) and low[i] not in ("a", "an"):
+        return ("killed", b)  # "the death of four soldiers"; "the death of a man" is a cause
+    if w in ("injury", "injuries", "wounding") and low[b + 1 : b + 2] == ["of"]:
+        return ("injured", b)
+    return None
+
+
+#: Nouns that count the dead of what follows "of".
+_KILL_NOUNS = frozenset(
+    words(
+        """death deaths killing killings execution executions murder murders assassination
+        assassinations beheading beheadings"""
+    )
+)
+
+
+def _own_passive(low: list[str], j: int) -> str | None:
+    """The kind of a passive cue within three words after ``j`` ("and one was wounded")."""
+    for w in low[j : j + 4]:
+        if w in _KILL_PASSIVE:
+            return "killed"
+        if w in _INJ_PASSIVE:
+            return "injured"
+        if w in (",", ";", "(", ")") or w in _KILL_ACTIVE or w in _INJ_ACTIVE:
+            return None
     return None
 
 
@@ -448,7 +523,8 @@ _ZERO_RE = re.compile(
 )
 
 _SINGLE_KILLED_RE = re.compile(
-    r"\b(?:(?:he|she)|(?:a|an|one)(?: [\w-]+){0,3} (?:man|woman|child|boy|girl|civilian|soldier|"
+    r"\b(?:(?:he|she)|(?:a|an|one)(?: \(?[\w-]+\)?){0,4} "
+    r"(?:man|woman|child|boy|girl|civilian|soldier|"
     r"policeman|police officer|officer|militant|fighter|member|guard|conscript|person|"
     r"farmer|shepherd|driver|student|protester|demonstrator|worker|villager|resident|"
     r"passer-?by|trader|teacher|journalist|commander|leader|official|youth|teenager|"
@@ -456,7 +532,14 @@ _SINGLE_KILLED_RE = re.compile(
     r" (?:was|has been|had been|is) (?:reportedly |allegedly |later |also )?"
     r"(?:killed|shot dead|shot and killed|stabbed to death|beaten to death|murdered|executed|"
     r"assassinated|beheaded|found dead|lynched|slain)"
-    r"|\b(?:killing|killed|murdered|assassinated|executed|beheaded) (?:a|an|one)"
+    r"|\bthe (?:[\w-]+ ){0,2}(?:driver|man|woman|boy|girl|child|victim|soldier|policeman|"
+    r"officer|guard|farmer|shepherd|trader|merchant|teacher|student|journalist|imam|priest|"
+    r"owner|passenger|herder|official|commander|leader|chief|gunman|attacker|assailant|"
+    r"bomber|suspect) (?:was|has been|had been|is) (?:reportedly |allegedly |later |also )?"
+    r"(?:killed|shot dead|shot and killed|stabbed to death|beaten to death|murdered|executed|"
+    r"assassinated|beheaded|found dead|lynched|slain)\b"
+    r"|\b(?:killing|killed|murdered|assassinated|executed|beheaded)"
+    r"(?: on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))? (?:a|an|one)"
     r"(?: [a-z-]+){0,2} (?:man|woman|child|boy|girl|civilian|soldier|policeman|police officer|"
     r"officer|militant|fighter|member|guard|conscript|person|farmer|shepherd|driver|student|"
     r"protester|demonstrator|worker|villager|resident|trader|teacher|journalist|commander|"

@@ -159,4 +159,6 @@ def contiguous(text: str, tokens: Sequence[Token], i: int, k: int) -> bool:
         gap = text[tokens[j].end : tokens[j + 1].start]
         if gap.strip(" -.'’") or len(gap) > 3:
             return False
+        if ". " in gap and len(tokens[j].text) > 3:
+            return False  # "Tunis. An unemployed man": a sentence ends there ("St. Catherine" ok)
     return True
