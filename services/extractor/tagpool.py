@@ -2,73 +2,153 @@
 
 Extraction and tagging are both CPU-bound pure Python, so under the GIL they cannot overlap in
 threads; a worker process tags article *n* while the service's thread extracts article *n + 1*.
-Workers are started with ``spawn`` (the service process has threads: forking it is unsafe), load
-the tagger's lexicons once, and are replaced when one dies or a document takes longer than the
-timeout. The tagger's answers come back pickled (``TaggingResult`` is a pydantic model).
+Each worker is ``python -m services.extractor.tagworker`` talking length-prefixed pickles over its
+stdin/stdout (see ``tagworker``): it loads the tagger's lexicons once and imports nothing else, so
+it costs the tagger's memory only. A worker that dies, or does not answer within the timeout, is
+killed and replaced; the documents it held get a ``TaggingResult`` with ``error`` set, never an
+exception, so the articles are still published.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import itertools
 import logging
-import multiprocessing
+import subprocess
+import sys
 import threading
-import time
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from newswatch.models.events import TaggingResult
+from services.extractor.errors import ExtractorError
+from services.extractor.tagworker import read_frame, write_frame
 
 __all__ = ["TaggingPool"]
 
 log = logging.getLogger(__name__)
 
-
-def _warm_up() -> None:
-    """Worker initializer: load the tagger before the first document arrives."""
-    from services.extractor.tagging import tag
-
-    tag("The army said on Friday that an airstrike near the border killed two people.")
+Answer = tuple[TaggingResult, float]
+#: How long a new worker may take to load the tagger.
+START_TIMEOUT_S = 180.0
 
 
-def _tag(
-    text: str,
-    title: str | None,
-    published_at: dt.datetime | None,
-    source_country: str | None,
-) -> tuple[TaggingResult, float]:
-    from services.extractor.tagging import tag
+class WorkerGone(ExtractorError):
+    """A tagging worker exited or was killed while it held documents."""
 
-    started = time.perf_counter()
-    result = tag(text, title=title, published_at=published_at, source_country=source_country)
-    return result, time.perf_counter() - started
+
+class _Worker:
+    """One worker process, a reader thread resolving its answers, and its pending futures."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "services.extractor.tagworker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        self.ready = threading.Event()
+        self.pending: dict[int, Future[Answer]] = {}
+        self._lock = threading.Lock()
+        self._alive = True
+        self._reader = threading.Thread(
+            target=self._read, name=f"tagging-worker-{number}", daemon=True
+        )
+        self._reader.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._alive
+
+    def send(self, request_id: int, future: Future[Answer], request: tuple[object, ...]) -> None:
+        with self._lock:
+            if not self._alive or self.process.stdin is None:
+                raise WorkerGone(f"tagging worker {self.number} is gone")
+            self.pending[request_id] = future
+            try:
+                write_frame(self.process.stdin, (request_id, *request))
+            except (BrokenPipeError, OSError, ValueError) as exc:
+                self.pending.pop(request_id, None)
+                raise WorkerGone(f"tagging worker {self.number}: {exc}") from exc
+
+    def _read(self) -> None:
+        stream = self.process.stdout
+        try:
+            while stream is not None:
+                frame = read_frame(stream)
+                if frame is None:
+                    break
+                if frame == ("ready",):
+                    self.ready.set()
+                    continue
+                request_id, result, seconds, error = frame
+                with self._lock:
+                    future = self.pending.pop(request_id, None)
+                if future is None:
+                    continue
+                if error is not None or result is None:
+                    result = TaggingResult(error=error or "the tagger returned nothing")
+                future.set_result((result, float(seconds)))
+        except Exception as exc:  # a corrupt frame: treat the worker as dead
+            log.warning("tagging worker %d: unreadable answer: %s", self.number, exc)
+        self._fail_all("the tagging worker process died")
+
+    def _fail_all(self, reason: str) -> None:
+        with self._lock:
+            self._alive = False
+            pending, self.pending = self.pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_result((TaggingResult(error=reason), 0.0))
+
+    def stop(self, *, kill: bool = False, reason: str = "the tagging worker was stopped") -> None:
+        with self._lock:
+            self._alive = False
+            if self.process.stdin is not None and not self.process.stdin.closed:
+                with contextlib.suppress(OSError):
+                    self.process.stdin.close()
+        if kill:
+            self.process.kill()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self._reader.join(timeout=10)
+        self._fail_all(reason)
 
 
 class TaggingPool:
     """``submit`` a document, get a future; ``result(future)`` gives the tagger's answer and the
-    seconds the tagger spent on it, applying the timeout."""
+    seconds the tagger spent on it, applying the timeout. Thread-safe."""
 
     def __init__(self, workers: int, *, timeout_s: float = 60.0) -> None:
-        self.workers = workers
+        self.size = max(1, workers)
         self.timeout_s = timeout_s
-        self._pool: ProcessPoolExecutor | None = None
+        self._workers: list[_Worker | None] = [None] * self.size
+        self._ids = itertools.count()
+        self._turn = itertools.count()
+        self._owner: dict[int, _Worker] = {}
         self._lock = threading.Lock()
 
-    def _executor(self) -> ProcessPoolExecutor:
+    def _worker(self, slot: int) -> _Worker:
         with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=self.workers,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_warm_up,
-                )
-            return self._pool
+            worker = self._workers[slot]
+            if worker is None or not worker.alive:
+                if worker is not None:
+                    log.warning("restarting tagging worker %d", slot)
+                worker = self._workers[slot] = _Worker(slot)
+            return worker
 
     def start(self) -> None:
-        """Start the workers and wait until they have loaded the tagger (service start-up)."""
-        executor = self._executor()
-        for future in [executor.submit(_tag, "", None, None, None) for _ in range(self.workers)]:
-            self.result(future)
+        """Start every worker and wait until each has loaded the tagger."""
+        workers = [self._worker(slot) for slot in range(self.size)]
+        for worker in workers:
+            if not worker.ready.wait(START_TIMEOUT_S):
+                raise ExtractorError(
+                    f"tagging worker {worker.number} did not start within {START_TIMEOUT_S:g}s"
+                )
 
     def submit(
         self,
@@ -77,44 +157,38 @@ class TaggingPool:
         title: str | None,
         published_at: dt.datetime | None,
         source_country: str | None,
-    ) -> Future[tuple[TaggingResult, float]]:
-        try:
-            return self._executor().submit(_tag, text, title, published_at, source_country)
-        except BrokenProcessPool:
-            self._restart("a tagging worker died")
-            return self._executor().submit(_tag, text, title, published_at, source_country)
+    ) -> Future[Answer]:
+        future: Future[Answer] = Future()
+        request_id = next(self._ids)
+        request = (text, title, published_at, source_country)
+        for _attempt in range(2):  # a worker found dead is replaced once
+            worker = self._worker(next(self._turn) % self.size)
+            try:
+                worker.send(request_id, future, request)
+            except WorkerGone as exc:
+                log.warning("%s", exc)
+                continue
+            self._owner[id(future)] = worker
+            return future
+        future.set_result((TaggingResult(error="no tagging worker could be started"), 0.0))
+        return future
 
-    def result(self, future: Future[tuple[TaggingResult, float]]) -> tuple[TaggingResult, float]:
+    def result(self, future: Future[Answer]) -> Answer:
         """The tagger's answer, or a result with ``error`` set (timeout, dead worker)."""
+        worker = self._owner.pop(id(future), None)
         try:
             return future.result(timeout=self.timeout_s)
-        except TimeoutError:
-            self._restart(f"tagging took longer than {self.timeout_s:g}s")
-            return TaggingResult(error=f"tagging timed out after {self.timeout_s:g}s"), 0.0
-        except BrokenProcessPool:
-            self._restart("a tagging worker died")
-            return TaggingResult(error="the tagging worker process died"), 0.0
-        except Exception as exc:  # the tagger promises not to raise; record it if it does
-            return TaggingResult(error=f"{type(exc).__name__}: {exc}"[:2000]), 0.0
-
-    def _restart(self, reason: str) -> None:
-        log.warning("restarting the tagging workers: %s", reason)
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            _terminate(pool)
+        except FutureTimeout:
+            reason = f"tagging timed out after {self.timeout_s:g}s"
+            if worker is not None:
+                log.warning("tagging worker %d: %s; replacing it", worker.number, reason)
+                worker.stop(kill=True, reason=reason)
+            return TaggingResult(error=reason), 0.0
 
     def close(self) -> None:
         with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _terminate(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool whose worker may be stuck: ``shutdown`` alone would wait for it forever."""
-    processes = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
+            workers, self._workers = self._workers, [None] * self.size
+        for worker in workers:
+            if worker is not None:
+                worker.stop()
+        self._owner.clear()
