@@ -112,7 +112,8 @@ _STOPPERS = frozenset(
     words(
         """arrested detained kidnapped abducted captured seized missing rescued displaced
         released freed fled held taken said says reported attacked clashed stormed protested
-        gathered arrived deployed surrendered injured wounded killed dead died arrests"""
+        gathered arrived deployed surrendered injured wounded killed dead died arrests rioted
+        marched rallied demonstrated staged blocked"""
     )
 )
 
@@ -180,6 +181,13 @@ def parse_number(words: list[str]) -> tuple[int, int] | None:
         return _VAGUE[w], 1
     return None
 
+
+#: Words that start the object of an active verb ("killed the ...", "shot his ...").
+_OBJECT_STARTS = frozenset(words("the his her their its this that these those"))
+#: "death sentences", "death threats": not deaths.
+_NOT_DEATH = frozenset(
+    words("sentence sentences penalty row threat threats squad squads toll-free certificate")
+)
 
 #: "an unspecified number of": no figure at all.
 _UNKNOWN = frozenset(words("unspecified unknown undetermined undisclosed unconfirmed uncertain"))
@@ -280,15 +288,35 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
                 j += 1
                 steps += 1
                 continue
-            if w in _KILL_PASSIVE or (w == "shot" and j + 1 < n and low[j + 1] == "dead"):
-                cue = ("killed", j)
+            nxt_w = low[j + 1] if j + 1 < n else ""
+            has_object = nxt_w in _OBJECT_STARTS or nxt_w in ("a", "an") or nxt_w[:1].isdigit()
+            has_object = has_object or (nxt_w in _UNITS and nxt_w != "one")
+            if w in ("killed", "shot", "executed", "murdered", "beheaded") and has_object:
+                break  # "15 militiamen shot and killed a farmer": the number is the agent
+            if w in ("death", "deaths") and nxt_w in _NOT_DEATH:
+                break  # "death sentences", "death threats"
+            if (
+                w in _KILL_PASSIVE
+                or (w == "shot" and nxt_w == "dead")
+                or (w == "death" and low[j - 1] == "to")
+            ):
+                cue = ("killed", j)  # "were killed", "shot dead", "stoned three men to death"
                 break
+            if w in ("said", "reported", "believed", "thought") and any(
+                x in _KILL_PASSIVE or x in _INJ_PASSIVE for x in low[j + 1 : j + 5]
+            ):
+                j += 1  # "are said to have been killed", "reported killed"
+                steps += 1
+                continue
             if w == "lost" and j + 2 < n and low[j + 2] in ("lives", "life"):
                 cue = ("killed", j)
                 break
             if w in _INJ_PASSIVE:
                 cue = ("injured", j)
                 break
+            if w == "(" and ")" in low[j + 1 : j + 7]:
+                j = low.index(")", j + 1) + 1  # "One militant (Umar Nubs) reported killed"
+                continue
             if w in _STOPPERS or w in (";", ":", "(") or w in _KILL_ACTIVE:
                 break
             j += 1
@@ -297,13 +325,25 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
             continue
         kind, cue_i = cue
         total = _toll_before(low, i - 1) or _toll_before(low, cue_i)
+        # "three soldiers were killed on Monday along with three civilians"
+        extra_end = -1
+        for a in range(cue_i + 1, min(cue_i + 8, n - 2)):
+            if low[a] in (";", ":", ".") or low[a] in _STOPPERS:
+                break
+            if low[a] == "along" and low[a + 1] == "with":
+                nxt = _number_at(low, a + 2)
+                if nxt is not None:
+                    values_extra = nxt[1]
+                    chain.append((a + 2, nxt[0], values_extra))
+                    extra_end = a + 1 + nxt[0]
+                break
         values = []
         for ci, cu, cv in chain:
             consumed.add(ci)
             lo = _range_low(low, ci, cu, cv)
             values.append(lo)
         start = ws[min(chain[0][0], cue_i)].start
-        end = ws[max(chain[-1][0] + chain[-1][1] - 1, cue_i)].end
+        end = ws[max(chain[-1][0] + chain[-1][1] - 1, cue_i, extra_end)].end
         out.append(
             CasualtyMention(
                 kind,
@@ -522,28 +562,35 @@ _ZERO_RE = re.compile(
     re.I,
 )
 
+#: Singular victims a numberless sentence can name.
+_ONE_NOUNS = (
+    "man|woman|child|boy|girl|civilian|soldier|policeman|police officer|officer|militant|"
+    "fighter|member|guard|conscript|person|farmer|shepherd|herder|driver|student|protester|"
+    "demonstrator|worker|villager|resident|passer-?by|trader|merchant|teacher|journalist|"
+    "commander|leader|official|youth|teenager|jihadist|gunman|attacker|assailant|terrorist|"
+    "insurgent|suspect|victim|imam|priest|chief|owner|passenger|bomber|activist|councillor|"
+    "councilor|mayor|judge|lawyer|businessman|doctor|nurse|engineer|employee|cleric|elder|"
+    "notable|guardsman|gendarme|customs officer|ranger|migrant|refugee|prisoner|detainee"
+)
+_KILLED_PASSIVE = (
+    r"(?:killed|shot dead|shot and killed|stabbed to death|beaten to death|stoned to death|"
+    r"murdered|executed|assassinated|beheaded|found dead|lynched|slain|burned to death)"
+)
 _SINGLE_KILLED_RE = re.compile(
-    r"\b(?:(?:he|she)|(?:a|an|one)(?: \(?[\w-]+\)?){0,4} "
-    r"(?:man|woman|child|boy|girl|civilian|soldier|"
-    r"policeman|police officer|officer|militant|fighter|member|guard|conscript|person|"
-    r"farmer|shepherd|driver|student|protester|demonstrator|worker|villager|resident|"
-    r"passer-?by|trader|teacher|journalist|commander|leader|official|youth|teenager|"
-    r"jihadist|gunman|attacker|terrorist|insurgent|suspect))"
-    r" (?:was|has been|had been|is) (?:reportedly |allegedly |later |also )?"
-    r"(?:killed|shot dead|shot and killed|stabbed to death|beaten to death|murdered|executed|"
-    r"assassinated|beheaded|found dead|lynched|slain)"
-    r"|\bthe (?:[\w-]+ ){0,2}(?:driver|man|woman|boy|girl|child|victim|soldier|policeman|"
-    r"officer|guard|farmer|shepherd|trader|merchant|teacher|student|journalist|imam|priest|"
-    r"owner|passenger|herder|official|commander|leader|chief|gunman|attacker|assailant|"
-    r"bomber|suspect) (?:was|has been|had been|is) (?:reportedly |allegedly |later |also )?"
-    r"(?:killed|shot dead|shot and killed|stabbed to death|beaten to death|murdered|executed|"
-    r"assassinated|beheaded|found dead|lynched|slain)\b"
+    r"\b(?:(?:he|she)|(?:a|an|one)(?: \(?[\w-]+\)?){0,4} (?:" + _ONE_NOUNS + r")"
+    r"(?: of [^.,;]{1,40}?)?)"
+    r" (?:was|has been|had been|is|were) (?:reportedly |allegedly |later |also |then )?"
+    r"(?:(?:reported|said|believed) to have been )?" + _KILLED_PASSIVE + r"\b"
+    r"|\bthe (?:[\w-]+ ){0,2}(?:" + _ONE_NOUNS + r") (?:was|has been|had been|is) "
+    r"(?:reportedly |allegedly |later |also )?" + _KILLED_PASSIVE + r"\b"
     r"|\b(?:killing|killed|murdered|assassinated|executed|beheaded)"
     r"(?: on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))? (?:a|an|one)"
-    r"(?: [a-z-]+){0,2} (?:man|woman|child|boy|girl|civilian|soldier|policeman|police officer|"
-    r"officer|militant|fighter|member|guard|conscript|person|farmer|shepherd|driver|student|"
-    r"protester|demonstrator|worker|villager|resident|trader|teacher|journalist|commander|"
-    r"leader|official|youth)\b"
-    r"|\b(?:killing|killed) (?:him|her)\b",
+    r"(?: [a-z-]+){0,2} (?:" + _ONE_NOUNS + r")\b"
+    r"|\b(?:killing|killed) (?:him|her)\b|\b(?:leaving|left) (?:him|her) dead\b"
+    r"|\b(?:the|his|her) (?:dead )?body (?:of [^.;]{1,60}?)?(?:was|has been|had been) "
+    r"(?:later )?(?:found|discovered|recovered|retrieved|dumped|pulled)\b"
+    r"|\b(?:shot|killed|shot and killed|assassinated|executed|murdered) "
+    r"(?-i:(?![A-Z][a-z]+(?:ian|ese|i|an)s?\b)(?:[A-Z][\w'-]+ ){1,3}?[A-Z][\w'-]+)"
+    r"(?=[,.]| in | on | who| whom| near)",
     re.I,
 )
