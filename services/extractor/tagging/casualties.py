@@ -67,7 +67,8 @@ _PERSON_NOUNS = frozenset(
         teenager teenagers infant baby worshipper worshippers tourist tourists journalist
         journalists doctor nurse teacher trader merchant official officials commander
         commanders leader leaders lieutenant captain colonel general sergeant major private
-        cadet victims victim casualties dead wounded injured"""
+        cadet victims victim casualties dead wounded injured gendarme gendarmes guardsman
+        guardsmen customs"""
     )
 )
 
@@ -77,7 +78,8 @@ _SINGULAR_PEOPLE = frozenset(
         operator worker official commander officer soldier policeman farmer herder trader
         teacher driver student journalist leader chief imam priest doctor nurse guard member
         civilian villager resident shepherd merchant businessman engineer employee activist
-        suspect militant fighter gunman jihadist lawyer judge prisoner detainee"""
+        suspect militant fighter gunman jihadist lawyer judge prisoner detainee gendarme
+        guardsman customs"""
     )
 )
 
@@ -251,7 +253,7 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
         k = idx + 1
         steps = 0
         subset = False
-        while j < n and steps < 9:
+        while j < n and steps < 12:
             w = low[j]
             if k < len(numbers) and numbers[k][0] == j:
                 link = low[j - 1] if j > 0 else ""
@@ -302,7 +304,7 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
             ):
                 cue = ("killed", j)  # "were killed", "shot dead", "stoned three men to death"
                 break
-            if w in ("said", "reported", "believed", "thought") and any(
+            if w in ("said", "reported", "believed", "thought", "claimed", "confirmed") and any(
                 x in _KILL_PASSIVE or x in _INJ_PASSIVE for x in low[j + 1 : j + 5]
             ):
                 j += 1  # "are said to have been killed", "reported killed"
@@ -358,8 +360,17 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
     if not any(m.kind == "killed" and not m.zero for m in out):
         m = _SINGLE_KILLED_RE.search(sentence)
         if m:
+            count, end = 1, m.end()
+            # "His body, along with two others, was found"; "was killed, along with another"
+            along = _ALONG_RE.search(sentence, m.start(), min(len(sentence), m.end() + 40))
+            if along:
+                parsed = parse_number([along.group(1).lower()])
+                count += parsed[0] if parsed else 1
+                end = max(end, along.end())
             out.append(
-                CasualtyMention("killed", 1, m.group(), m.start() + offset, m.end() + offset)
+                CasualtyMention(
+                    "killed", count, sentence[m.start() : end], m.start() + offset, end + offset
+                )
             )
     return out
 
@@ -389,7 +400,7 @@ def _number_at(low: list[str], i: int) -> tuple[int, int] | None:
         return 3, 1  # "killed the village chief"
     if w in ("himself", "herself") and after_kill:
         return 1, 1  # "killing himself and two guards": the attacker counts
-    if w in ("his", "her") and i > 0 and low[i - 1] == "and":
+    if w in ("his", "her") and i > 0 and (low[i - 1] == "and" or after_kill):
         for j in range(i + 1, min(i + 3, len(low))):
             if low[j] in _SINGULAR_PEOPLE or low[j] in _KIN:
                 return j - i + 1, 1  # "a commander and his son"
@@ -423,6 +434,22 @@ def _number_at(low: list[str], i: int) -> tuple[int, int] | None:
         if nxt.isalpha() and nxt not in _STOPPERS:
             return 2, 1
         return None
+    if (
+        w in ("one", "another")
+        and i + 2 < len(low)
+        and low[i + 1] in ("later", "subsequently", "reportedly", "also")
+        and (low[i + 2] in _KILL_PASSIVE or low[i + 2] in _INJ_PASSIVE or low[i + 2] == "was")
+    ):
+        return 1, 1  # "one later died in hospital"
+    if (
+        w == "another"
+        and i > 0
+        and low[i - 1] == "and"
+        and any(x in _SINGULAR_PEOPLE for x in low[i + 1 : i + 4])
+    ):
+        for j in range(i + 1, min(i + 4, len(low))):
+            if low[j] in _SINGULAR_PEOPLE:
+                return j - i + 1, 1  # "his commander and another Chadian soldier"
     if (
         w == "one"
         and i + 1 < len(low)
@@ -562,6 +589,8 @@ _ZERO_RE = re.compile(
     re.I,
 )
 
+_ALONG_RE = re.compile(r"\balong with (\w+) (?:others?|[a-z]+)", re.I)
+
 #: Singular victims a numberless sentence can name.
 _ONE_NOUNS = (
     "man|woman|child|boy|girl|civilian|soldier|policeman|police officer|officer|militant|"
@@ -570,7 +599,9 @@ _ONE_NOUNS = (
     "commander|leader|official|youth|teenager|jihadist|gunman|attacker|assailant|terrorist|"
     "insurgent|suspect|victim|imam|priest|chief|owner|passenger|bomber|activist|councillor|"
     "councilor|mayor|judge|lawyer|businessman|doctor|nurse|engineer|employee|cleric|elder|"
-    "notable|guardsman|gendarme|customs officer|ranger|migrant|refugee|prisoner|detainee"
+    "notable|guardsman|gendarme|customs officer|ranger|migrant|refugee|prisoner|detainee|"
+    "head|director|figure|son|daughter|wife|husband|brother|father|mother|neighbour|neighbor|"
+    "vendor|pilgrim|worshipper|contractor|pilot|cameraman|photographer|reporter|candidate"
 )
 _KILLED_PASSIVE = (
     r"(?:killed|shot dead|shot and killed|stabbed to death|beaten to death|stoned to death|"
@@ -578,16 +609,21 @@ _KILLED_PASSIVE = (
 )
 _SINGLE_KILLED_RE = re.compile(
     r"\b(?:(?:he|she)|(?:a|an|one)(?: \(?[\w-]+\)?){0,4} (?:" + _ONE_NOUNS + r")"
-    r"(?: of [^.,;]{1,40}?)?)"
-    r" (?:was|has been|had been|is|were) (?:reportedly |allegedly |later |also |then )?"
-    r"(?:(?:reported|said|believed) to have been )?" + _KILLED_PASSIVE + r"\b"
-    r"|\bthe (?:[\w-]+ ){0,2}(?:" + _ONE_NOUNS + r") (?:was|has been|had been|is) "
-    r"(?:reportedly |allegedly |later |also )?" + _KILLED_PASSIVE + r"\b"
+    r"(?: (?:of|from) [^.,;]{1,40}?)?),? (?:was|has been|had been|is|were) "
+    r"(?:reportedly |allegedly |later |also |then )?"
+    r"(?:(?:reported|said|believed) to have been )?(?:[a-z]+ and )?" + _KILLED_PASSIVE + r"\b"
+    r"|\bthe (?:[\w-]+ ){0,2}(?:" + _ONE_NOUNS + r")(?: (?:of|from) [^.;]{1,60}?)? "
+    r"(?:was|has been|had been|is) (?:reportedly |allegedly |later |also )?"
+    r"(?:[a-z]+ and )?" + _KILLED_PASSIVE + r"\b"
+    r"|\b(?:he|she|the victim) (?:later |subsequently )?died\b"
+    r"|\b(?:killed|shot dead|murdered|stabbed|assassinated) (?:his|her) (?!\w+s\b)\w+\b"
+    r"|\b(?:found|discovered|recovered|retrieved) the (?:dead )?body of\b"
     r"|\b(?:killing|killed|murdered|assassinated|executed|beheaded)"
     r"(?: on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))? (?:a|an|one)"
     r"(?: [a-z-]+){0,2} (?:" + _ONE_NOUNS + r")\b"
     r"|\b(?:killing|killed) (?:him|her)\b|\b(?:leaving|left) (?:him|her) dead\b"
-    r"|\b(?:the|his|her) (?:dead )?body (?:of [^.;]{1,60}?)?(?:was|has been|had been) "
+    r"|\b(?:the|his|her) (?:dead )?body,?(?: along with \w+ others?,?)? (?:of [^.;]{1,90}?)?"
+    r"(?:was|were|has been|had been) "
     r"(?:later )?(?:found|discovered|recovered|retrieved|dumped|pulled)\b"
     r"|\b(?:shot|killed|shot and killed|assassinated|executed|murdered) "
     r"(?-i:(?![A-Z][a-z]+(?:ian|ese|i|an)s?\b)(?:[A-Z][\w'-]+ ){1,3}?[A-Z][\w'-]+)"
