@@ -11,7 +11,9 @@ in tests/data/extractor/pages. Every page is served REPEAT times under different
 near-duplicate index sees and flags the copies, as it would with syndicated stories).
 
 Targets (issue 4): without tagging ≥ 0.85 × plain trafilatura; with tagging ≥ 0.70 ×; peak memory
-(max RSS of this process, which runs everything but the server) under 500 MB.
+under 500 MB (max RSS of this process, which runs everything but the server, plus the tagging
+worker's). CPU time per page is printed too: on a busy shared machine it is steadier than the
+wall-clock rates.
 
     .venv/bin/python bench/extractor.py [--repeat 3] [--rounds 3]
 """
@@ -160,13 +162,32 @@ def _workers_cpu() -> float:
     return total
 
 
+def _workers_peak_mb() -> float:
+    """Peak RSS (VmHWM, counted from the worker's exec) of the largest tagging worker."""
+    peak = 0.0
+    for child in psutil.Process().children(recursive=True):
+        if child.pid in _SERVER_PIDS:
+            continue
+        try:
+            status = Path(f"/proc/{child.pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]) / 1024)
+    return peak
+
+
 class MeasuredService(ExtractorService):
     """Reads its tagging worker's CPU time just before the worker is shut down."""
 
     workers_cpu = 0.0
+    #: The largest peak RSS seen of a tagging worker, over all runs.
+    workers_peak_mb = 0.0
 
     def close(self) -> None:
         self.workers_cpu = _workers_cpu()
+        MeasuredService.workers_peak_mb = max(MeasuredService.workers_peak_mb, _workers_peak_mb())
         super().close()
 
 
@@ -206,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 wall[name] = min(wall[name], seconds)
                 cpu[name] = min(cpu[name], cpu_seconds)
-        worker_peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        worker_peak_mb = MeasuredService.workers_peak_mb
     finally:
         server.terminate()
         server.join(timeout=10)
@@ -227,14 +248,15 @@ def main(argv: list[str] | None = None) -> int:
         f" (target >= 0.70)   cpu {per_page['on']:5.1f} ms/page (incl. tagging worker)"
     )
     print(
-        f"peak memory (max RSS):      {peak_mb:6.1f} MB extractor process,"
-        f" {worker_peak_mb:.1f} MB largest child (tagging worker); target < 500"
+        f"peak memory (max RSS):      {peak_mb:6.1f} MB extractor process"
+        f" + {worker_peak_mb:.1f} MB tagging worker = {peak_mb + worker_peak_mb:.1f} MB"
+        " (target < 500)"
     )
     print(
         f"load average (1 min) at start / end: {load_before:.2f} / {os.getloadavg()[0]:.2f}"
         f" on {os.cpu_count()} CPUs (figures are noisy on a busy machine)"
     )
-    ok = off_ratio >= 0.85 and on_ratio >= 0.70 and peak_mb < 500 and worker_peak_mb < 500
+    ok = off_ratio >= 0.85 and on_ratio >= 0.70 and peak_mb + worker_peak_mb < 500
     print("targets: " + ("met" if ok else "NOT met"))
     return 0
 

@@ -111,6 +111,13 @@ def classify(
     return page
 
 
+def _reason(exc: DownloadError) -> str:
+    """The error's message without the ``url: kind:`` prefix ``PageFetchFailed`` adds again."""
+    text = str(exc)
+    prefix = f"{exc.url}: {exc.kind}: "
+    return text[len(prefix) :] if text.startswith(prefix) else text
+
+
 def _declared_length(headers: httpx.Headers) -> int:
     try:
         return int(headers.get("content-length", "0"))
@@ -183,7 +190,7 @@ class PageDownloader:
                     return FetchedPage(
                         url=url, final_url=url, status="failed", error=str(exc), attempts=attempt
                     )
-                kind, message = exc.kind, str(exc)
+                kind, message = exc.kind, _reason(exc)
             else:
                 if result.status not in RETRYABLE_STATUSES:
                     page = classify(
