@@ -117,7 +117,7 @@ def _settings(
 ) -> tuple[Settings, Path]:
     feeds = [
         {k: feed[k] for k in ("url", "name", "country", "language", "regions")}
-        | {"interval_s": 3.0 if opts.fast else 5.0}
+        | {"interval_s": 3.0 if opts.fast else 4.0}
         for feed in newsroom.feed_urls()
     ]
     http = {
@@ -132,7 +132,13 @@ def _settings(
         "log": {"level": "WARNING"},
         "feeds": feeds,
         "subscriptions": demo_subscriptions(hooks.url),
-        "fetcher": {"min_interval_s": 2.0, "default_interval_s": 5.0, "jitter": 0.0, "http": http},
+        "fetcher": {
+            "min_interval_s": 2.0,
+            "max_interval_s": 6.0,
+            "default_interval_s": 4.0,
+            "jitter": 0.0,
+            "http": http,
+        },
         "extractor": {"http": http, "retries": 1, "retry_backoff_s": 0.2},
         "indexer": {"flush_interval_s": 0.2},
         "alerter": {
@@ -232,15 +238,22 @@ def _status_table(
     return table
 
 
+#: After the newsroom's last wave, wait this long (every feed is polled again meanwhile: the
+#: demo caps feed intervals at 6 s) and until nothing has moved for QUIET_S.
+AFTER_LAST_WAVE_S = 10.0
+QUIET_S = 5.0
+
+
 def _settled(
-    snap: dict[str, Any], newsroom: NewsroomServer, quiet_since: float, now: float
+    snap: dict[str, Any], all_out_at: float | None, last_change: float, now: float
 ) -> bool:
     lags = (snap["extractor_lag"], snap["indexer_lag"], snap["alerter_lag"])
     return (
-        not newsroom.pending()
+        all_out_at is not None
+        and now - all_out_at > AFTER_LAST_WAVE_S
+        and now - last_change > QUIET_S
         and snap["discovered"] > 0
         and all(lag == 0 for lag in lags)
-        and now - quiet_since > 8.0  # one more poll of every feed after the last wave
     )
 
 
@@ -273,6 +286,7 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> DemoResult:
             bus = open_bus(settings)
             progress = _Progress(bus, settings)
             last_change, last = time.monotonic(), None
+            all_out_at: float | None = None
             with Live(console=console, auto_refresh=False, transient=not opts.live) as live:
                 while time.monotonic() - started < opts.timeout_s and thread.is_alive():
                     snap = progress.snapshot()
@@ -280,11 +294,13 @@ def run_demo(opts: DemoOptions, console: Console | None = None) -> DemoResult:
                     now = time.monotonic()
                     if key != last:
                         last, last_change = key, now
+                    if all_out_at is None and not newsroom.pending():
+                        all_out_at = now
                     if opts.live:
                         live.update(
                             _status_table(snap, newsroom, mail, hooks, started), refresh=True
                         )
-                    if _settled(snap, newsroom, last_change, now):
+                    if _settled(snap, all_out_at, last_change, now):
                         result.settled = True
                         break
                     time.sleep(0.5)
