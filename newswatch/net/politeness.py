@@ -1,7 +1,10 @@
 """Per-host politeness: at most N requests in flight to one host, at least M ms between starts.
 
-A global semaphore caps concurrency overall. Hosts are keyed by lower-cased hostname (port
-included when not the default), so two feeds of one site share a budget.
+A global semaphore caps concurrency overall. The spacing is enforced between the moments requests
+really start, i.e. once they hold their global slot too (waiting for the global slot does not
+count as spacing), and a request waiting out a host's delay holds no global slot. Hosts are keyed
+by lower-cased hostname (port included when not the default), so two feeds of one site share a
+budget.
 """
 
 from __future__ import annotations
@@ -22,12 +25,11 @@ def host_key(url: str) -> str:
 
 
 class _Host:
-    __slots__ = ("lock", "next_start", "semaphore")
+    __slots__ = ("next_start", "semaphore")
 
     def __init__(self, concurrency: int) -> None:
         self.semaphore = asyncio.Semaphore(concurrency)
         self.next_start = 0.0
-        self.lock = asyncio.Lock()
 
 
 class HostLimiter:
@@ -59,14 +61,32 @@ class HostLimiter:
     async def slot(self, url: str) -> AsyncIterator[None]:
         host = self._host(url)
         async with host.semaphore:
-            if self._delay:
-                async with host.lock:
-                    wait = host.next_start - self._clock()
-                    if wait > 0:
-                        await asyncio.sleep(wait)
-                    host.next_start = self._clock() + self._delay
-            async with self._global:
+            await self._acquire_spaced(host)
+            try:
                 yield
+            finally:
+                self._global.release()
+
+    async def _acquire_spaced(self, host: _Host) -> None:
+        """Take a global slot at a moment that respects the host's spacing.
+
+        The spacing is measured between the moments requests actually start (after the global
+        slot is granted), and no global slot is held while sleeping on one host's delay, so a
+        slow host cannot starve the others of concurrency.
+        """
+        while True:
+            if self._delay:
+                wait = host.next_start - self._clock()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            await self._global.acquire()
+            if not self._delay:
+                return
+            now = self._clock()
+            if host.next_start <= now:
+                host.next_start = now + self._delay
+                return
+            self._global.release()  # another request of this host started meanwhile
 
     def hosts(self) -> int:
         return len(self._hosts)

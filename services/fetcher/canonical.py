@@ -160,9 +160,10 @@ _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 def normalise_title(title: str) -> str:
     """Case-folded, accent- and punctuation-insensitive title for the title+source key."""
-    decomposed = unicodedata.normalize("NFKD", title)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(_NON_WORD.sub(" ", stripped.casefold()).split())
+    if not title.isascii():
+        decomposed = unicodedata.normalize("NFKD", title)
+        title = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(_NON_WORD.sub(" ", title.casefold()).split())
 
 
 def _key(kind: str, *parts: str) -> str:

@@ -38,7 +38,7 @@ class Selection:
 
 
 def item_keys(item: ParsedItem) -> list[str]:
-    return dedupe_keys(item.canonical_url, item.guid, item.title)
+    return item.keys or dedupe_keys(item.canonical_url, item.guid, item.title)
 
 
 def select_new(

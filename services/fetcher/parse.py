@@ -27,7 +27,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from services.fetcher.canonical import canonical_url
+from services.fetcher.canonical import canonical_url, dedupe_keys
 from services.fetcher.errors import FeedParseError
 
 __all__ = ["ParsedFeed", "ParsedItem", "parse_feed"]
@@ -48,6 +48,12 @@ class ParsedItem:
     title: str
     summary: str
     published_at: dt.datetime | None
+    #: Dedupe keys (``canonical.dedupe_keys``), computed with the parse, off the commit path.
+    keys: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            self.keys = dedupe_keys(self.canonical_url, self.guid, self.title)
 
 
 @dataclass

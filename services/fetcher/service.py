@@ -58,6 +58,12 @@ BUS_RETRY_S = 30.0
 STOP_GRACE_S = 5.0
 #: Most results committed in one transaction.
 MAX_BATCH = 500
+#: How long the committer lets results accumulate before a commit (fewer, larger transactions).
+COMMIT_LINGER_S = 0.05
+#: A continuous run rescans the feed list for due feeds at most this often.
+SCAN_GAP_S = 0.25
+#: Health gauges are recomputed (O(feeds)) at most this often.
+GAUGE_GAP_S = 5.0
 #: How often the continuous loop re-reads imported feeds and prunes the seen-store.
 RELOAD_S = 60.0
 PRUNE_S = 3600.0
@@ -113,6 +119,7 @@ class FetcherService(Service):
         self._inflight: set[str] = set()
         self._bus_ok = True
         self._last_commit: float | None = None
+        self._gauges_at = 0.0
         self._lock = threading.Lock()
         ctx.health.register(self.name, self.health)
 
@@ -172,6 +179,7 @@ class FetcherService(Service):
                 await self._drain(tasks)
                 await queue.put(None)
                 await committer
+                self._update_gauges()
 
     async def _dispatch(
         self,
@@ -192,37 +200,48 @@ class FetcherService(Service):
             self.cfg.shard_count,
             " (one pass)" if once else "",
         )
-        last_reload = time.monotonic()
-        last_prune = time.monotonic()
+        last_reload = last_prune = time.monotonic()
+        last_scan = -1.0
         while not self.stopping:
             now = self.clock()
-            if not once and time.monotonic() - last_reload > RELOAD_S:
+            tick = time.monotonic()
+            if not once and tick - last_reload > RELOAD_S:
                 self._feeds = self.feed_list()
-                last_reload = time.monotonic()
-            if not once and time.monotonic() - last_prune > PRUNE_S:
+                last_reload = tick
+            if not once and tick - last_prune > PRUNE_S:
                 await asyncio.to_thread(self._prune)
-                last_prune = time.monotonic()
-            due = [
-                f
-                for f in self._feeds
-                if f.feed_id not in self._inflight
-                and not (once and f.feed_id in dispatched)
-                and self._due(f, now)
-            ]
-            due.sort(key=lambda f: self._next_poll(f))
-            for feed in due:
-                dispatched.add(feed.feed_id)
-                if self._host_held(feed, now):
-                    continue
-                self._inflight.add(feed.feed_id)
-                task = asyncio.create_task(self._poll_one(client, limiter, feed, queue))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
+                last_prune = tick
+            # One pass dispatches every due feed at once; a continuous run rescans the list
+            # (O(feeds)) at most every SCAN_GAP_S, not at every committed batch.
+            scan = last_scan < 0 if once else tick - last_scan >= SCAN_GAP_S
+            if scan:
+                last_scan = tick
+                for feed in self._due_feeds(now, dispatched if once else None):
+                    if self._host_held(feed, now):
+                        continue
+                    self._inflight.add(feed.feed_id)
+                    task = asyncio.create_task(self._poll_one(client, limiter, feed, queue))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
             if once and not self._inflight:
                 return
             wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wakeup.wait(), timeout=self._sleep_for(now, once))
+
+    def _due_feeds(self, now: float, dispatched: set[str] | None) -> list[Feed]:
+        """Due feeds not in flight, most overdue first (recorded in ``dispatched`` if given)."""
+        due = [
+            f
+            for f in self._feeds
+            if f.feed_id not in self._inflight
+            and (dispatched is None or f.feed_id not in dispatched)
+            and self._due(f, now)
+        ]
+        due.sort(key=self._next_poll)
+        if dispatched is not None:
+            dispatched.update(f.feed_id for f in due)
+        return due
 
     def _next_poll(self, feed: Feed) -> float:
         state = self.states.get(feed.feed_id)
@@ -292,6 +311,8 @@ class FetcherService(Service):
             if first is None:
                 break
             batch = [first]
+            if queue.qsize() < MAX_BATCH:
+                await asyncio.sleep(COMMIT_LINGER_S)
             while len(batch) < MAX_BATCH and not queue.empty():
                 item = queue.get_nowait()
                 if item is None:
@@ -387,7 +408,8 @@ class FetcherService(Service):
             MESSAGES_PRODUCED.labels(self.name, self.settings.topics.discovered).inc(len(messages))
             self.stats.published += len(messages)
         self._last_commit = now
-        self._update_gauges()
+        if time.monotonic() - self._gauges_at >= GAUGE_GAP_S:
+            self._update_gauges()
 
     def _publish(self, messages: list[tuple[str, bytes]]) -> bool:
         """Publish and flush; True when the messages are durable on the bus."""
@@ -468,6 +490,7 @@ class FetcherService(Service):
             )
 
     def _update_gauges(self) -> None:
+        self._gauges_at = time.monotonic()
         healthy = failing = disabled = 0
         for feed in self._feeds:
             state = self.states.get(feed.feed_id)

@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from newswatch.settings import FeedConfig
@@ -174,7 +174,7 @@ class FeedStateStore:
             conn.executemany(
                 f"INSERT OR REPLACE INTO feed_state ({', '.join(_COLUMNS)}) "
                 f"VALUES ({placeholders})",
-                [tuple(asdict(state).values()) for state in states],
+                [tuple(getattr(state, column) for column in _COLUMNS) for state in states],
             )
             conn.executemany(
                 "INSERT INTO seen_items (key, article_id, feed_id, first_seen, last_seen) "
