@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS feed_state (
     last_poll_at REAL,
     last_status INTEGER,
     last_outcome TEXT,
+    last_reason TEXT,
     last_error TEXT,
     last_success_at REAL,
     last_new_item_at REAL,
@@ -91,6 +92,8 @@ class FeedState:
     last_poll_at: float | None = None
     last_status: int | None = None
     last_outcome: str | None = None
+    #: Short failure reason of the last poll (``timeout``, ``html``, ``http_404`` …), else None.
+    last_reason: str | None = None
     last_error: str | None = None
     last_success_at: float | None = None
     last_new_item_at: float | None = None

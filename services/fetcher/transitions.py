@@ -38,6 +38,7 @@ def apply_result(
     state.last_poll_at = now
     state.last_status = result.status
     state.last_outcome = result.outcome
+    state.last_reason = result.reason
     if result.moved_to and result.moved_to != state.fetch_url:
         state.current_url = result.moved_to
     configured = feed.interval_s
