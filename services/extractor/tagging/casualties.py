@@ -79,7 +79,7 @@ _SINGULAR_PEOPLE = frozenset(
         teacher driver student journalist leader chief imam priest doctor nurse guard member
         civilian villager resident shepherd merchant businessman engineer employee activist
         suspect militant fighter gunman jihadist lawyer judge prisoner detainee gendarme
-        guardsman customs"""
+        guardsman customs bomber attacker assailant"""
     )
 )
 
@@ -105,7 +105,8 @@ _INJ_PASSIVE = frozenset(
 _KILL_ACTIVE = frozenset(
     words(
         """killing killed kills kill slaying slew executing executed murdering murdered
-        claiming claimed massacring beheading beheaded assassinating assassinated"""
+        claiming claimed massacring beheading beheaded assassinating assassinated losing
+        lost"""
     )
 )
 _INJ_ACTIVE = frozenset(["wounding", "wounded", "injuring", "injured", "wounds", "injures"])
@@ -180,6 +181,8 @@ def parse_number(words: list[str]) -> tuple[int, int] | None:
             used = 2
         return v, used
     if w in _VAGUE:
+        if len(words) > 1 and words[1] in ("dozen", "dozens", "hundred", "hundreds"):
+            return _VAGUE[words[1]], 2  # "several dozen" = 12, "a few hundred" = 100
         return _VAGUE[w], 1
     return None
 
@@ -238,6 +241,13 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
             i += 1
             continue
         used, value = parsed
+        end_i = i + used
+        if (
+            end_i < n
+            and low[end_i][:1].isdigit()
+            and sentence[ws[end_i - 1].end : ws[end_i].start] in ("-", "–", "—")
+        ):
+            used += 1  # "43-49 people": a range, its low end counts
         numbers.append((i, used, value))
         i += used
 
@@ -272,6 +282,8 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
                     and _own_passive(low, j + numbers[k][1]) not in (None, cue[0])
                 ):
                     break  # "killed three children and one was wounded"
+                if link == "," and low[j] in ("a", "an", "one", "the", "his", "her"):
+                    break  # "killing 41 recruits, a local official said": a source
                 if link in ("and", ",", "plus") and not (
                     link == "and" and i > 0 and low[i - 1] == "between"
                 ):
@@ -287,6 +299,8 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
             if cue is not None:
                 if w in _STOPPERS or w in (";", ":", "(") or w in _KILL_ACTIVE or w in _INJ_ACTIVE:
                     break
+                if subset and w == "," and not (k < len(numbers) and numbers[k][0] == j + 1):
+                    break  # "..., including five foreigners, before two of the attackers..."
                 j += 1
                 steps += 1
                 continue
@@ -295,6 +309,9 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
             has_object = has_object or (nxt_w in _UNITS and nxt_w != "one")
             if w in ("killed", "shot", "executed", "murdered", "beheaded") and has_object:
                 break  # "15 militiamen shot and killed a farmer": the number is the agent
+            if w == "blew" and nxt_w in ("themselves", "himself", "herself"):
+                cue = ("killed", j)  # "two of the attackers blew themselves up"
+                break
             if w in ("death", "deaths") and nxt_w in _NOT_DEATH:
                 break  # "death sentences", "death threats"
             if (
@@ -344,8 +361,25 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
             consumed.add(ci)
             lo = _range_low(low, ci, cu, cv)
             values.append(lo)
-        start = ws[min(chain[0][0], cue_i)].start
-        end = ws[max(chain[-1][0] + chain[-1][1] - 1, cue_i, extra_end)].end
+        first_i = min(chain[0][0], cue_i)
+        if low[cue_i] in ("killed", "dead") and low[cue_i + 1 : cue_i + 2] == ["at"]:
+            for a in range(first_i - 1, max(-1, first_i - 3), -1):
+                if low[a] in _PERSON_NOUNS:
+                    first_i = a  # "militants killed at 100": the victims are before the cue
+                    break
+        last_i = max(chain[-1][0] + chain[-1][1] - 1, cue_i, extra_end)
+        for a in range(last_i + 1, min(last_i + 6, n) if cue_i < chain[0][0] else last_i):
+            if low[a] in ("and", "or"):
+                break
+            if low[a] in _PERSON_NOUNS or low[a] in _SINGULAR_PEOPLE:
+                last_i = a  # "killed 17 soldiers": the phrase names the victims
+                break
+            if low[a] in ("of", "its", "their", "own", "the", "his"):
+                continue  # "losing 4 of its own men"
+            if not low[a].isalpha() or low[a] in _STOPPERS:
+                break
+        start = ws[first_i].start
+        end = ws[last_i].end
         out.append(
             CasualtyMention(
                 kind,
@@ -355,6 +389,12 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
                 end + offset,
                 total=total,
             )
+        )
+    # "killing 38 people ... before he was shot dead by police": the attacker counts too
+    perp = _PERP_KILLED_RE.search(sentence)
+    if perp and any(m.kind == "killed" and m.count > 0 for m in out):
+        out.append(
+            CasualtyMention("killed", 1, perp.group(), perp.start() + offset, perp.end() + offset)
         )
     # numberless singular victims: "a soldier was killed", "he was shot dead"
     if not any(m.kind == "killed" and not m.zero for m in out):
@@ -382,7 +422,7 @@ def _number_at(low: list[str], i: int) -> tuple[int, int] | None:
         low[i - 1] in _KILL_ACTIVE
         or low[i - 1] in _INJ_ACTIVE
         or (low[i - 1] == "dead" and i > 1 and low[i - 2] == "shot")
-        or (low[i - 1] == "and" and i > 2 and low[i - 3] in _KILL_ACTIVE)
+        or (low[i - 1] == "and" and _kill_verb_before(low, i - 1))
     )
     if (
         w == "one"
@@ -487,6 +527,8 @@ def _number_at(low: list[str], i: int) -> tuple[int, int] | None:
         return None
     if i > 0 and w[0].isdigit() and low[i - 1] in _NAME_HEADS:
         return None  # "Battalion 302", "Route 87": a name, not a count
+    if i > 0 and w[0].isdigit() and low[i - 1] in ("one", "a", "an"):
+        return None  # "One 21 Border Guard fighter": a unit's number
     value, used = parsed
     if w[0].isdigit():
         if value >= 1900 and value <= 2100:
@@ -504,8 +546,20 @@ def _number_at(low: list[str], i: int) -> tuple[int, int] | None:
     return used, value
 
 
+def _kill_verb_before(low: list[str], i: int) -> bool:
+    """Is there a killing verb within five words before ``i``, with no punctuation between?"""
+    for a in range(i - 1, max(-1, i - 6), -1):
+        if low[a] in (",", ";", ".", ":"):
+            return False
+        if low[a] in _KILL_ACTIVE:
+            return True
+    return False
+
+
 def _cue_before(low: list[str], i: int) -> tuple[str, int] | None:
     """An active casualty verb (or a toll) just before the number at ``i``, skipping prefixes."""
+    if i > 0 and low[i - 1] == "at" and "toll" in low[max(0, i - 17) : i - 1]:
+        return ("killed", i - 1)  # "put the death toll from Friday's ambush ... at 16"
     b = i - 1
     back = 0
     while b >= 0 and back < 4 and (low[b] in _PREFIX or low[b] in ("the", "of")):
@@ -514,6 +568,8 @@ def _cue_before(low: list[str], i: int) -> tuple[str, int] | None:
     if b < 0:
         return None
     w = low[b]
+    if b > 0 and low[b - 1] in ("perhaps", "possibly", "probably", "maybe"):
+        return None  # "injuring and perhaps killing some attackers": a guess, not a count
     if w in ("kill", "wound", "injure") and b > 1 and low[b - 1] == "to":
         return None  # "tried to kill himself", "vowed to kill": not a casualty
     if w in _KILL_ACTIVE and not _is_stative_left(low, b):
@@ -526,6 +582,10 @@ def _cue_before(low: list[str], i: int) -> tuple[str, int] | None:
         low, b
     ):
         return ("killed", b)
+    if w == "at" and any(x in ("killed", "dead") for x in low[max(0, b - 3) : b]):
+        return ("killed", b)  # "putting the number of militants killed at 100"
+    if w == "at" and "toll" in low[max(0, b - 16) : b]:
+        return ("killed", b)  # "put the death toll from Friday's ambush ... at 16"
     if w in ("lives", "bodies", "corpses", "remains") and b > 0:
         return ("killed", b)
     if w in _KILL_NOUNS and low[b + 1 : b + 2] in (["of"], ["the"]) and low[i] not in ("a", "an"):
@@ -564,7 +624,10 @@ def _range_low(low: list[str], i: int, used: int, value: int) -> int:
 def _toll_before(low: list[str], i: int) -> bool:
     """Is there a "death toll" / "total of" a few words before ``i``?"""
     window = low[max(0, i - 6) : i + 1]
-    return "toll" in window or ("total" in window and "of" in window)
+    if "toll" in window or ("total" in window and "of" in window):
+        return True
+    # "put the death toll from Friday's ambush on a convoy in the Bahariya area at 16"
+    return 0 <= i < len(low) and low[i] == "at" and "toll" in low[max(0, i - 16) : i]
 
 
 def _is_stative_left(low: list[str], b: int) -> bool:
@@ -589,6 +652,11 @@ _ZERO_RE = re.compile(
     re.I,
 )
 
+_PERP_KILLED_RE = re.compile(
+    r"\b(?:before|after|when|until|as) (?:he|she|the (?:gunman|attacker|assailant|bomber)) "
+    r"was (?:himself |herself )?(?:shot dead|killed|shot and killed)\b",
+    re.I,
+)
 _ALONG_RE = re.compile(r"\balong with (\w+) (?:others?|[a-z]+)", re.I)
 
 #: Singular victims a numberless sentence can name.

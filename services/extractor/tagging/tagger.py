@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import logging
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -244,9 +245,14 @@ class Tagger:
                 cls is not None
                 and current is not None
                 and s.paragraph == current.sents[-1].paragraph
-                and _casualty_only(s_hits, real, cas)
+                and (
+                    _casualty_only(s_hits, real, cas)
+                    or (any(c.count > 0 for c in cas) and _REFERS_BACK_RE.search(s.text))
+                )
             ):
-                cls = None  # "One was killed." adds to the event before it
+                # "One was killed." / "9 people were killed in the clash, possibly including
+                # two Italians who were kidnapped last July": casualties of the event before
+                cls = None
             if unreal_only and self.keep_unreal:
                 cls = classify(unreal_cues, kinds, killed=killed, injured=injured)
             past = "past" in real or "judicial" in real
@@ -307,6 +313,7 @@ class Tagger:
             )
             drafts.append(current)
 
+        _carry_casualties(drafts)
         events = [self._build(d, i, pub, src, places, ctx) for i, d in enumerate(drafts)]
         return TaggingResult(
             events=events,
@@ -407,12 +414,7 @@ class Tagger:
             return False
         if s.index - last.index > 2:
             return False
-        new_place = any(
-            p.entry is not None
-            and p.entry.kind == "place"
-            and all(q.entry is None or q.entry.id != p.entry.id for q in d.places)
-            for p in places
-        )
+        new_place = _new_place(d, places)
         if sub == d.sub:
             return not new_place or not d.places
         if sub in _PROTEST_RANK and d.sub in _PROTEST_RANK:
@@ -778,6 +780,76 @@ class Tagger:
         return tags
 
 
+def _new_place(d: _Draft, places: list[PlaceMention]) -> bool:
+    """Does the sentence name a town the event has not? A town inside the country or region
+    the event was placed in so far ("in Libya" ... "in the Sabratha area") is not new."""
+    known = [q.entry for q in d.places if q.entry is not None]
+    fine_known = [e for e in known if e.kind == "place"]
+    for p in places:
+        e = p.entry
+        if e is None or e.kind != "place" or any(k.id == e.id for k in fine_known):
+            continue
+        if not fine_known and any(
+            k.cc == e.cc and (k.kind == "country" or k.admin1 == e.admin1) for k in known
+        ):
+            continue
+        return True
+    return False
+
+
+_CARRY_SUBS = frozenset(
+    {
+        "Armed clash",
+        "Attack",
+        "Air/drone strike",
+        "Shelling/artillery/missile attack",
+        "Remote explosive/landmine/IED",
+        "Suicide bomb",
+        "Grenade",
+        "Excessive force against protesters",
+        "Mob violence",
+        "Violent demonstration",
+    }
+)
+_ELSEWHERE_RE = re.compile(
+    r"\b(?:later|separately|elsewhere|meanwhile|in another|in a separate|another attack|"
+    r"the next day|the following day|a day later|earlier)\b",
+    re.I,
+)
+
+
+def _carry_casualties(drafts: list[_Draft]) -> None:
+    """Give an event without a death count the count of the follow-up event that reports it.
+
+    Wire copy often leads with the incident and counts the dead a sentence or two later, in
+    words another rule reads as a new event ("Fighting broke out in Ganfouda. The attack was
+    opened by an air raid. One soldier died and 17 were injured."). When the next event or the
+    one after, in the same paragraph and with no other town, has the count and the lede has
+    none, the count moves to the lede (it is never used twice).
+    """
+    for i, a in enumerate(drafts):
+        if a.killed or a.unreal or a.sub not in _CARRY_SUBS:
+            continue
+        for b in drafts[i + 1 : i + 3]:
+            if b.sents[0].paragraph != a.sents[-1].paragraph:
+                break
+            if b.sents[0].index - a.sents[-1].index > 2:
+                break
+            if _new_place(a, b.places) or b.old_year:
+                break
+            if any(m.date is not None for m in b.dates) and not any(
+                m.date == n.date for m in b.dates for n in a.dates
+            ):
+                break
+            if _ELSEWHERE_RE.search(b.sents[0].text):
+                break  # "later the same day", "separately", "elsewhere": another incident
+            if b.killed:
+                a.killed, b.killed = b.killed, []
+                if not a.injured:
+                    a.injured, b.injured = b.injured, []
+                break
+
+
 def _rank(p: PlaceMention) -> int:
     """Preference among places of one sentence: towns introduced by "in" first."""
     e = p.entry
@@ -837,6 +909,15 @@ def _casualty_only(hits: list[Hit], real: set[str], cas: list[CasualtyMention]) 
 
 
 _ANAPHORA = ("the ", "this ", "that ", "these ", "during the ", "in the ", "of the ")
+
+#: A sentence whose casualties are those "of the clash" told before it.
+_REFERS_BACK_RE = re.compile(
+    r"\b(?:in|during|by|from) (?:the|this|that) (?:same |latest |deadly |two |three )?"
+    r"(?:clash|clashes|attack|attacks|fighting|strike|strikes|raid|raids|explosion|explosions|"
+    r"blast|blasts|incident|ambush|assault|shelling|bombing|bombardment|airstrike|airstrikes|"
+    r"air strike|air strikes|operation|battle|gunfight|firefight|violence|confrontation)\b",
+    re.I,
+)
 
 
 def _anaphoric(text: str, pos: int) -> bool:
