@@ -4,8 +4,8 @@ The text is trafilatura's main-content extraction with its default (balanced) se
 comments: the same cascade (trafilatura's extractor, readability and jusText comparison,
 baseline rescue, recall escalation) that ``trafilatura.extract(html)`` runs, so the pipeline
 loses no quality on the way (``python -m services.extractor.evaluate`` checks it against plain
-``trafilatura.extract``). The page is parsed once; metadata is read from that tree before the
-extraction works on its own copy.
+``trafilatura.extract``). The page is parsed once; metadata is read from that tree first, then
+the extraction works on the tree itself (no copy).
 
 The parser is trafilatura's (same options) with one change: elements are created through lxml's
 C-level default class lookup rather than ``lxml.html``'s Python lookup callback, which trafilatura
@@ -23,10 +23,13 @@ from typing import Literal
 
 from lxml import etree
 from lxml import html as lxml_html
+from lxml.etree import strip_tags
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
+from trafilatura.core import trafilatura_sequence
 from trafilatura.settings import Extractor
 from trafilatura.utils import is_dubious_html, repair_faulty_html
+from trafilatura.xml import xmltotxt
 
 from newswatch.ids import content_hash
 from services.extractor.language import resolve_language
@@ -109,13 +112,35 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
-def extract_text(tree: HtmlElement, url: str | None = None) -> str:
-    """Main text of a parsed page (trafilatura defaults, comments excluded); '' when none."""
+def extract_text(tree: HtmlElement, url: str | None = None, *, consume: bool = False) -> str:
+    """Main text of a parsed page (trafilatura defaults, comments excluded); '' when none.
+
+    ``consume=True`` lets the extraction work on ``tree`` itself (trafilatura prunes the raw tree
+    in place) instead of a copy: the caller must be done reading it. This runs the body of
+    ``trafilatura.bare_extraction`` (its cascade, size checks and text conversion) minus the
+    defensive copy and the options this pipeline never sets (deduplication, language filter,
+    blacklists); ``tests/unit/extractor`` checks both give the same text.
+    """
     options = Extractor(output_format="python", comments=False, url=url)
-    document = bare_extraction(tree, options=options)
-    if document is None or isinstance(document, dict):
+    if not consume:
+        document = bare_extraction(tree, options=options)
+        if document is None or isinstance(document, dict):
+            return ""
+        return document.text or ""
+    try:
+        body, text, _comments, comments_text = trafilatura_sequence(tree, options, url)
+        if options.max_tree_size and len(body) > options.max_tree_size:
+            strip_tags(body, "hi")
+            if len(body) > options.max_tree_size:
+                return ""
+        if len(text) < options.min_output_size and len(comments_text) < (
+            options.min_output_comm_size
+        ):
+            return ""
+        return xmltotxt(body, options.formatting) or ""
+    except (TypeError, ValueError) as exc:  # what bare_extraction treats as "nothing found"
+        log.debug("no text extracted from %s: %s", url, exc)
         return ""
-    return document.text or ""
 
 
 def extract_article(
@@ -135,7 +160,7 @@ def extract_article(
     except Exception as exc:  # metadata is a bonus: keep the text even if it fails
         log.warning("metadata extraction failed for %s: %s", url, exc)
         meta = PageMetadata()
-    text = extract_text(tree, url)
+    text = extract_text(tree, url, consume=True)  # the metadata has been read: no copy
     words = word_count(text)
     result = Extraction(
         title=meta.title,

@@ -180,3 +180,14 @@ def test_placeholder_timestamps_are_ignored() -> None:
     page = read("wire-a.html").replace("2024-05-06T07:00:00Z", "0001-01-01T00:00:00")
     result = extract_article(page, feed_published_at=FEED_DATE)
     assert result.published_at == FEED_DATE
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in PAGES.glob("*.html")))
+def test_extracting_in_place_gives_bare_extractions_text(name: str) -> None:
+    """The copy-free path runs trafilatura's internals: it must agree with bare_extraction."""
+    from services.extractor.extract import extract_text, parse_html
+
+    page = read(name)
+    copied, consumed = parse_html(page), parse_html(page)
+    assert copied is not None and consumed is not None
+    assert extract_text(consumed, consume=True) == extract_text(copied)
