@@ -148,15 +148,17 @@ class FetcherSettings(Section):
     #: After this many consecutive failures a feed is polled at the maximum backoff.
     failure_threshold: int = Field(default=5, ge=1)
     seen_ttl_days: float = Field(default=30.0, gt=0)
+    #: Items dated earlier than this many days ago are not published (0 = no age limit). Keep it
+    #: at or below ``seen_ttl_days`` so an expired seen-key cannot bring an old item back.
+    max_item_age_days: float = Field(default=30.0, ge=0)
     max_items_per_feed: int = Field(default=200, ge=1)
+    #: Idle connections kept for reuse (feeds of one site polled close together share one).
+    keepalive_connections: int = Field(default=8, ge=0)
     #: Run as shard ``shard_index`` of ``shard_count`` (feeds split by hash of their URL).
     shard_index: int = Field(default=0, ge=0)
     shard_count: int = Field(default=1, ge=1)
     http: HttpClientSettings = HttpClientSettings(max_bytes=10 * 1024 * 1024)
 
-    #: Items dated earlier than this many days ago are not published (0 = no age limit). Keep it
-    #: at or below ``seen_ttl_days`` so an expired seen-key cannot bring an old item back.
-    max_item_age_days: float = Field(default=30.0, ge=0)
 
 class DedupeSettings(Section):
     enabled: bool = True

@@ -170,7 +170,7 @@ class FetcherService(Service):
         self._prune()
         queue: asyncio.Queue[PollResult | None] = asyncio.Queue()
         wakeup = asyncio.Event()
-        async with build_client(http) as client:
+        async with build_client(http, max_keepalive=self.cfg.keepalive_connections) as client:
             committer = asyncio.create_task(self._committer(queue, wakeup))
             tasks: set[asyncio.Task[None]] = set()
             try:
