@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import itertools
 import logging
+import queue
 import subprocess
 import sys
 import threading
@@ -52,10 +53,16 @@ class _Worker:
         self.pending: dict[int, Future[Answer]] = {}
         self._lock = threading.Lock()
         self._alive = True
+        #: Requests go through a writer thread, so a full pipe never blocks the service's thread.
+        self._outbox: queue.SimpleQueue[tuple[object, ...] | None] = queue.SimpleQueue()
         self._reader = threading.Thread(
-            target=self._read, name=f"tagging-worker-{number}", daemon=True
+            target=self._read, name=f"tagging-reader-{number}", daemon=True
+        )
+        self._writer = threading.Thread(
+            target=self._write, name=f"tagging-writer-{number}", daemon=True
         )
         self._reader.start()
+        self._writer.start()
 
     @property
     def alive(self) -> bool:
@@ -66,11 +73,22 @@ class _Worker:
             if not self._alive or self.process.stdin is None:
                 raise WorkerGone(f"tagging worker {self.number} is gone")
             self.pending[request_id] = future
+        self._outbox.put((request_id, *request))
+
+    def _write(self) -> None:
+        stream = self.process.stdin
+        while stream is not None:
+            request = self._outbox.get()
+            if request is None:
+                break
             try:
-                write_frame(self.process.stdin, (request_id, *request))
-            except (BrokenPipeError, OSError, ValueError) as exc:
-                self.pending.pop(request_id, None)
-                raise WorkerGone(f"tagging worker {self.number}: {exc}") from exc
+                write_frame(stream, request)
+            except (OSError, ValueError) as exc:  # the worker is gone: the reader fails the rest
+                log.warning("tagging worker %d: cannot send: %s", self.number, exc)
+                break
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
 
     def _read(self) -> None:
         stream = self.process.stdout
@@ -105,16 +123,15 @@ class _Worker:
     def stop(self, *, kill: bool = False, reason: str = "the tagging worker was stopped") -> None:
         with self._lock:
             self._alive = False
-            if self.process.stdin is not None and not self.process.stdin.closed:
-                with contextlib.suppress(OSError):
-                    self.process.stdin.close()
+        self._outbox.put(None)  # the writer closes stdin after what is queued: the worker exits
         if kill:
             self.process.kill()
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
+        self._writer.join(timeout=10)
         self._reader.join(timeout=10)
         self._fail_all(reason)
 
