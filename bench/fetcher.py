@@ -15,6 +15,11 @@ hundreds of sites, without turning the bench into a measure of the delay.
    10 answer 304; 1 in 10 has a new story at every request (so the fetcher parses, dedupes and
    publishes ~200 items per cycle — work the baseline does not do).
 
+Both clients are httpx with the same connection limit (``fetcher.http.concurrency``). The
+baseline keeps httpx's usual idle pool (as many keep-alive connections as the limit); the fetcher
+keeps ``fetcher.keepalive_connections`` (8): with connections to thousands of different hosts a
+large idle pool is pure cost (httpcore re-checks each idle connection at every request).
+
 Reported: cycle time (best of the rounds: these machines are shared and noisy, and the best run
 is the one least disturbed by others), CPU seconds of this process per cycle, peak memory (max
 RSS of this process, which runs the

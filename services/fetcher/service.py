@@ -120,6 +120,7 @@ class FetcherService(Service):
         self._bus_ok = True
         self._last_commit: float | None = None
         self._gauges_at = 0.0
+        self._closed = False
         self._lock = threading.Lock()
         ctx.health.register(self.name, self.health)
 
@@ -519,6 +520,10 @@ class FetcherService(Service):
         return True, detail
 
     def close(self) -> None:
+        """Release the producer and the state file (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             self._producer.close()
         finally:
