@@ -486,3 +486,83 @@ def test_continuous_run_stops_promptly(feed_server: FeedServer, tmp_path: Path) 
         thread.join(timeout=10)
         assert not thread.is_alive()
     assert len(published(settings)) == 2
+
+
+# -- the bus fails -------------------------------------------------------------------------------
+
+
+class FailingProducer:
+    """A producer whose flush always fails, as a broker that is down would."""
+
+    def __init__(self) -> None:
+        self.published = 0
+
+    def publish(self, *args: object, **kwargs: object) -> None:
+        self.published += 1
+
+    def publish_many(self, topic: str, messages: list[object], headers: object = None) -> None:
+        self.published += len(messages)
+
+    def flush(self, timeout: float | None = None) -> None:
+        from newswatch.errors import TransportError
+
+        raise TransportError("broker unreachable")
+
+    def close(self) -> None:
+        pass
+
+
+def test_state_is_saved_only_after_the_publish_succeeded(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    url = feed_server.add("/rss", body=feed_file("rss2_media.xml"), etag='"v1"')
+    quiet = feed_server.add("/quiet", body=feed_file("empty_channel.xml"))
+    settings = make_settings(tmp_path, [{"url": url}, {"url": quiet}])
+
+    with open_bus(settings) as bus:
+        producer = FailingProducer()
+        bus.producer = lambda: producer  # type: ignore[method-assign]
+        ctx = ServiceContext(settings, bus)
+        service = FetcherService(ctx)
+        try:
+            stats = service.run_cycle()
+            ok, detail = ctx.health.report()
+        finally:
+            service.close()
+    assert stats.bus_errors == 1 and stats.published == 0 and producer.published == 3
+    assert not ok and "publish" in str(detail)
+    store = FeedStateStore(settings.data_path(settings.fetcher.state_path))
+    try:
+        states = store.load_states()
+        assert feed_id_for(url) not in states  # validators not advanced, items not marked seen
+        assert feed_id_for(quiet) in states  # a feed with nothing to publish is recorded
+        assert store.seen_count() == 0
+    finally:
+        store.close()
+
+    # the bus is back: everything is published, fetched again without the unsaved ETag
+    assert run_fetcher(settings).published == 3
+    assert "if-none-match" not in feed_server.hits_for("/rss")[-1].headers
+    assert len(published(settings)) == 3
+
+
+def test_metrics_count_polls_items_and_bytes(feed_server: FeedServer, tmp_path: Path) -> None:
+    def sample(name: str, labels: dict[str, str] | None = None) -> float:
+        return REGISTRY.get_sample_value(name, labels or {}) or 0.0
+
+    before = {
+        "ok": sample("newswatch_fetcher_polls_total", {"outcome": "ok"}),
+        "items": sample("newswatch_fetcher_items_published_total"),
+        "bytes": sample("newswatch_fetcher_bytes_total"),
+        "title": sample("newswatch_fetcher_items_deduped_total", {"key": "title"}),
+    }
+    world = feed_server.add("/world.xml", body=feed_file("site_world.xml"))
+    egypt = feed_server.add("/egypt.xml", body=feed_file("site_egypt.xml"))
+    run_fetcher(make_settings(tmp_path, [{"url": world}, {"url": egypt}]))
+    assert sample("newswatch_fetcher_polls_total", {"outcome": "ok"}) - before["ok"] == 2
+    assert sample("newswatch_fetcher_items_published_total") - before["items"] == 3
+    assert sample("newswatch_fetcher_bytes_total") - before["bytes"] == len(
+        feed_file("site_world.xml")
+    ) + len(feed_file("site_egypt.xml"))
+    assert sample("newswatch_fetcher_items_deduped_total", {"key": "title"}) - before["title"] == 1
+    assert sample("newswatch_fetcher_poll_seconds_count") >= 2
