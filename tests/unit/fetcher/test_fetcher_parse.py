@@ -166,3 +166,24 @@ def test_max_items_caps_the_feed() -> None:
     body = f'<rss version="2.0"><channel>{items}</channel></rss>'.encode()
     feed = parse_feed(body, url="https://x.example/", max_items=10)
     assert len(feed.items) == 10 and feed.skipped == 40
+
+
+def test_entity_bombs_and_external_entities_are_harmless(tmp_path: Path) -> None:
+    levels = "".join(
+        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8)
+    )
+    bomb = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">{levels}]>'
+        '<rss version="2.0"><channel><title>&i;</title>'
+        "<item><title>x</title><link>https://x.example/1</link></item></channel></rss>"
+    ).encode()
+    feed = parse_feed(bomb, url="https://x.example/")
+    assert len(feed.title) < 1000  # 10^9 characters were never built
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    xxe = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file://{secret}">]>'
+        '<rss version="2.0"><channel><title>t</title>'
+        "<item><title>&x;</title><link>https://x.example/1</link></item></channel></rss>"
+    ).encode()
+    assert "TOP-SECRET" not in parse_feed(xxe, url="https://x.example/").items[0].title
