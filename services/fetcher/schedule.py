@@ -1,11 +1,11 @@
 """When to poll a feed next: adaptive intervals, jitter, backoff, Retry-After. Pure functions.
 
 * **Adaptive interval.** Each feed starts at its configured interval (or the default). A poll that
-  finds new items shortens it (×0.7), one that finds nothing lengthens it (×1.25) — multiplicative
-  steps, so a busy wire feed converges on the minimum and a weekly column drifts to the maximum
-  within a few polls, and either recovers as quickly when its rhythm changes. The result stays in
-  ``[min_interval_s, max_interval_s]`` (widened to include the feed's own configured interval, so
-  an operator's explicit choice is always reachable).
+  finds new items shortens it (×0.7, and at least back to the base interval), one that finds
+  nothing lengthens it (×1.25) — so a busy wire feed converges on the minimum, a weekly column
+  drifts to the maximum, and a quiet feed that has news again is polled at its base rate at once.
+  The result stays in ``[min_interval_s, max_interval_s]`` (widened to include the feed's own
+  configured interval, so an operator's explicit choice is always reachable).
 * **Jitter.** Every delay is multiplied by a random factor in ``[1 - jitter, 1 + jitter]`` so feeds
   started together do not stay in lock-step and hit sites at the same instant forever.
 * **Backoff.** A failing feed waits ``interval × 2^(failures-1)``, capped at ``max_backoff_s``;
@@ -58,8 +58,14 @@ def adapt_interval(
 ) -> float:
     """The interval after a successful poll that found ``new_items`` new items."""
     low, high = params.bounds(configured)
-    interval = current if current is not None else params.base_interval(configured)
-    interval *= SHRINK if new_items > 0 else GROW
+    base = params.base_interval(configured)
+    interval = current if current is not None else base
+    if new_items > 0:
+        # A quiet feed that has news again is back at its base interval at once (news comes in
+        # bursts), then speeds up further while the burst lasts.
+        interval = min(interval * SHRINK, base)
+    else:
+        interval *= GROW
     return min(high, max(low, interval))
 
 

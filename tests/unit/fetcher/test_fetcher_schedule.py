@@ -49,6 +49,11 @@ def test_quiet_feeds_are_polled_less_often_up_to_the_maximum() -> None:
     assert adapt_interval(900, 0, P, None) == pytest.approx(1125)
 
 
+def test_a_quiet_feed_with_news_again_is_back_at_its_base_interval_at_once() -> None:
+    assert adapt_interval(21600, 1, P, None) == 900
+    assert adapt_interval(21600, 1, P, 300) == 300
+
+
 def test_a_configured_interval_outside_the_bounds_widens_them() -> None:
     assert adapt_interval(None, 5, P, 30) == pytest.approx(30)  # starts at 30, floor is 30
     assert adapt_interval(30, 5, P, 30) == 30
