@@ -83,6 +83,9 @@ class ConsumerService(Service):
     poll_timeout_s: float = 1.0
     #: With ``once``, stop after this many consecutive empty polls.
     idle_polls_before_exit: int = 2
+    #: With ``once``, empty polls while the group join is still in progress (no partitions
+    #: assigned yet — seconds on Kafka) do not count as idle, for at most this long.
+    join_timeout_s: float = 60.0
     #: Pause before re-reading a batch whose processing raised.
     retry_pause_s: float = 2.0
 
@@ -165,13 +168,16 @@ class ConsumerService(Service):
 
     def run(self, *, once: bool = False) -> None:
         idle = 0
+        joined_by = time.monotonic() + self.join_timeout_s
         log.info("%s consuming %s as group %s", self.name, list(self.input_topics), self.group)
         try:
             while not self.stopping:
                 messages = self.consumer.poll(self.batch_size, self.poll_timeout_s)
                 if not messages:
-                    idle += 1
                     self.on_idle()
+                    joining = not self.consumer.assignment() and time.monotonic() < joined_by
+                    if not joining:
+                        idle += 1
                     if once and idle >= self.idle_polls_before_exit:
                         break
                     continue

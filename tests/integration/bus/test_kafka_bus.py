@@ -212,12 +212,6 @@ def test_reading_a_missing_topic_returns_nothing_and_creates_nothing(bootstrap: 
         bus.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ConsumerService.run(once=True) counts the empty polls of the Kafka group join (about "
-    "3 s) as 'input drained' and stops before reading; fix in newswatch/runtime.py: count an "
-    "empty poll as idle only once consumer.assignment() is non-empty (or after a join timeout)",
-)
 def test_a_service_run_once_reads_what_was_published_before_it_joined(bootstrap: str) -> None:
     """``newswatch <role> --once`` on Kafka: the group join takes seconds, and empty polls
     during it must not count as "nothing left"."""
