@@ -194,6 +194,9 @@ _NOT_DEATH = frozenset(
     words("sentence sentences penalty row threat threats squad squads toll-free certificate")
 )
 
+#: "a number of", "a group of": a quantity with no figure.
+_VAGUE_NOUNS = frozenset(words("number lot host series group handful crowd"))
+
 #: "an unspecified number of": no figure at all.
 _UNKNOWN = frozenset(words("unspecified unknown undetermined undisclosed unconfirmed uncertain"))
 
@@ -424,6 +427,10 @@ def _number_at(low: list[str], i: int) -> tuple[int, int] | None:
         or (low[i - 1] == "dead" and i > 1 and low[i - 2] == "shot")
         or (low[i - 1] == "and" and _kill_verb_before(low, i - 1))
     )
+    if i > 0 and low[i - 1] in ("lost", "losing") and not (w[:1].isdigit() or w in _UNITS):
+        return None  # "lost a hand": only "lost 4 men" counts the dead
+    if i > 0 and low[i - 1] in ("lost", "losing") and w in ("a", "an"):
+        return None
     if (
         w == "one"
         and after_kill
@@ -466,8 +473,8 @@ def _number_at(low: list[str], i: int) -> tuple[int, int] | None:
     if w in ("a", "an") and after_kill:
         # "assassinated an economic operator": any noun phrase that is not a thing
         for j in range(i + 1, min(i + 4, len(low))):
-            if low[j] in _NOT_PEOPLE or low[j] in _VAGUE:
-                return None
+            if low[j] in _NOT_PEOPLE or low[j] in _VAGUE or low[j] in _VAGUE_NOUNS:
+                return None  # "lost a number of men": no figure
             if low[j] in _PERSON_NOUNS or low[j] in _SINGULAR_PEOPLE:
                 return j - i + 1, 1
         nxt = low[i + 1] if i + 1 < len(low) else ""

@@ -251,6 +251,7 @@ def loose_word(w: str) -> str:
     return w
 
 
+@lru_cache(maxsize=65536)
 def loose(key: str) -> str:
     """``loose_word`` over a phrase, articles dropped ("Al Watiyah" = "Watiya")."""
     parts = [p for p in key.split(" ") if p and p not in ARTICLES]
@@ -309,6 +310,19 @@ class Gazetteer:
                 bucket.extend(e for e in ents if e not in bucket)
         #: first words of every key (exact or skeleton): a cheap test before building n-grams
         self.first_words = {k.split(" ", 1)[0] for k in self.index}
+        self._span_cache: dict[str, int] = {}
+        #: first word -> the longest name (in words) it starts, over every key kind: the
+        #: n-gram loop never builds a longer key than one that exists
+        self.span: dict[str, int] = {}
+        for k in self.index:  # in words of the text, articles included ("Kelaat el Andalous")
+            n = k.count(" ") + 1
+            firsts = {k.split(" ", 1)[0]}
+            for derived in (loose(k), skeleton(k)):
+                if derived:
+                    firsts.add(derived.split(" ", 1)[0])
+            for w in firsts:
+                if n > self.span.get(w, 0):
+                    self.span[w] = n
         self.loose_first = {k.split(" ", 1)[0] for k in self.loose}
         self.max_tokens = max((k.count(" ") + 1 for k in self.index), default=1)
         self.max_tokens = min(self.max_tokens, 6)
@@ -369,21 +383,22 @@ class Gazetteer:
         n = len(tokens)
         i = 0
         blocked = blocked or set()
+        span_cache = self._span_cache
         while i < n:
             tok = tokens[i]
             if i in blocked or not (tok.is_cap or (tok.norm in ARTICLES and i + 1 < n)):
                 i += 1
                 continue
             found = None
-            if (
-                norms[i] not in self.first_words
-                and skeleton_word(norms[i]) not in self.skel_first
-                and loose_word(norms[i]) not in self.loose_first
-            ):
+            w0 = norms[i]
+            longest = span_cache.get(w0)
+            if longest is None:
+                longest = self._span_of(w0)
+            if not longest:
                 i += 1
                 continue
-            for k in range(min(self.max_tokens, n - i), 0, -1):
-                if any(j in blocked for j in range(i, i + k)):
+            for k in range(min(longest, self.max_tokens, n - i), 0, -1):
+                if blocked and any(j in blocked for j in range(i, i + k)):
                     continue
                 last = tokens[i + k - 1]
                 if not last.is_cap and not (k > 1 and last.norm in _ADMIN_WORDS):
@@ -450,6 +465,26 @@ class Gazetteer:
             else:
                 i += 1
         return out
+
+    def _span_of(self, w0: str) -> int:
+        """How many words a name starting with the word ``w0`` can have (0: none starts so);
+        cached per word, since the same capitalised words come back in every article."""
+        longest = 0
+        if (
+            w0 in self.first_words
+            or skeleton_word(w0) in self.skel_first
+            or loose_word(w0) in self.loose_first
+        ):
+            longest = max(
+                self.span.get(w0, 0),
+                self.span.get(loose_word(w0), 0),
+                self.span.get(skeleton_word(w0), 0),
+                self.max_tokens if w0 in ARTICLES else 0,
+            )
+        if len(self._span_cache) > 200_000:
+            self._span_cache.clear()  # bounded memory on a long-running service
+        self._span_cache[w0] = longest
+        return longest
 
     def _plausible(self, m: PlaceMention, tokens: Sequence[Token], text: str) -> bool:
         """Filter name collisions: small places need a locative cue or a parent nearby."""

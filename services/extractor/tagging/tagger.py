@@ -45,7 +45,7 @@ from services.extractor.tagging.gazetteer import (
 )
 from services.extractor.tagging.rules import ARMED, CIVILIANS, PROTESTERS, STATE, classify
 from services.extractor.tagging.text import Sentence, Token, sentences, tokenize, words
-from services.extractor.tagging.triggers import Hit, find_hits
+from services.extractor.tagging.triggers import Hit, _trie_pattern, find_hits
 
 __all__ = ["Tagger", "default_tagger", "tag"]
 
@@ -212,6 +212,11 @@ class Tagger:
         by_sent_places: dict[int, list[PlaceMention]] = {}
         for p in places:
             by_sent_places.setdefault(sent_of(p.start), []).append(p)
+        # one scan of the lower-cased document finds the sentences worth a casualty parse
+        casualty_sents = {sent_of(m.start()) for m in _CASUALTY_HINT_RE.finditer(text.lower())}
+        by_sent_dates: dict[int, list[DateMention]] = {}
+        for dm in find_dates(text, pub):  # one scan of the document
+            by_sent_dates.setdefault(sent_of(dm.start), []).append(dm)
 
         drafts: list[_Draft] = []
         current: _Draft | None = None
@@ -219,8 +224,8 @@ class Tagger:
             s_hits = by_sent_hits.get(s.index, [])
             s_actors = by_sent_actors.get(s.index, [])
             s_places = by_sent_places.get(s.index, [])
-            cas = find_casualties(s.text, s.start) if _maybe_casualties(s.text) else []
-            s_dates = find_dates(s.text, pub, s.start) if _maybe_date(s.text) else []
+            cas = find_casualties(s.text, s.start) if s.index in casualty_sents else []
+            s_dates = by_sent_dates.get(s.index, [])
             real, unreal_cues = self._real_cues(s_hits)
             killed = sum(c.count for c in cas if c.kind == "killed")
             injured = sum(c.count for c in cas if c.kind == "injured")
@@ -711,9 +716,10 @@ class Tagger:
     ) -> Counter[str]:
         ctx: Counter[str] = Counter()
         for t in tokens:
-            cc = COUNTRY_ADJECTIVES.get(t.norm) or COUNTRY_CUES.get(t.norm)
-            if cc and t.is_cap:
-                ctx[cc] += 1
+            if t.is_cap:
+                cc = _CTX_WORDS.get(t.norm)
+                if cc:
+                    ctx[cc] += 1
         for a in actors:
             if not a.generic and a.definition.country:
                 ctx[a.definition.country] += 1
@@ -778,6 +784,10 @@ class Tagger:
             if e.terrorism and not e.background:
                 tags.add("terrorism")
         return tags
+
+
+#: Words that imply a country: demonyms and adjectives, leaders, missions, institutions.
+_CTX_WORDS = {**COUNTRY_CUES, **COUNTRY_ADJECTIVES}
 
 
 def _new_place(d: _Draft, places: list[PlaceMention]) -> bool:
@@ -945,20 +955,15 @@ def _filter_actors(mentions: list[ActorMention], text: str) -> list[ActorMention
     return out
 
 
-def _maybe_casualties(s: str) -> bool:
-    low = s.lower()
-    return any(
-        w in low
-        for w in ("kill", "dead", "die", "wound", "injur", "hurt", "death", "bod", "casualt",
-                  "fatalit", "corpse", "lives", "slain", "execut", "behead", "murder", "toll",
-                  "massacr", "perish", "drown", "assassin", "lynch", "shot")
-    )  # fmt: skip
-
-
-def _maybe_date(s: str) -> bool:
-    return any(c.isdigit() for c in s) or any(
-        w in s.lower() for w in ("day", "week", "month", "year", "tonight", "overnight")
+#: Words without which a sentence has no casualty count (matched on the lower-cased text).
+_CASUALTY_HINT_RE = re.compile(
+    _trie_pattern(
+        words(
+            """kill dead die wound injur hurt death bod casualt fatalit corpse lives slain
+            execut behead murder toll massacr perish drown assassin lynch shot lost losi blew"""
+        )
     )
+)
 
 
 _lock = threading.Lock()

@@ -28,22 +28,19 @@ class Token:
     A plain slotted class, not a dataclass: tokens are made by the thousand per article.
     """
 
-    __slots__ = ("end", "norm", "start", "text")
+    __slots__ = ("end", "is_cap", "norm", "start", "text")
 
     def __init__(self, text: str, norm: str, start: int, end: int) -> None:
         self.text = text
         self.norm = norm
         self.start = start
         self.end = end
+        c = text[0]
+        #: starts with an upper-case letter or a digit (how proper names look in English copy)
+        self.is_cap = c.isupper() or c.isdigit()
 
     def __repr__(self) -> str:
         return f"Token({self.text!r}, {self.start}, {self.end})"
-
-    @property
-    def is_cap(self) -> bool:
-        """Starts with an upper-case letter or a digit (how proper names look in English copy)."""
-        c = self.text[0]
-        return c.isupper() or c.isdigit()
 
 
 @lru_cache(maxsize=65536)
@@ -65,14 +62,11 @@ def norm_phrase(phrase: str) -> str:
 
 def tokenize(text: str, offset: int = 0) -> list[Token]:
     """Split ``text`` into tokens; offsets are shifted by ``offset`` (for sentence slices)."""
-    out = []
-    pos = offset
-    for w in _TOKEN_RE.findall(text):
-        start = text.find(w, pos - offset) + offset
-        end = start + len(w)
-        out.append(Token(w, norm(w), start, end))
-        pos = end
-    return out
+    return [
+        Token(w, norm(w), m.start() + offset, m.end() + offset)
+        for m in _TOKEN_RE.finditer(text)
+        for w in (m.group(),)
+    ]
 
 
 @dataclass(frozen=True, slots=True)

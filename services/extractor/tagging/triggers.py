@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["CUES", "Hit", "find_hits"]
 
@@ -75,7 +76,7 @@ def _prefixes(alt: str) -> set[str] | None:
             out |= got
         return out
     lit = _literal_prefix(alt)
-    return {lit} if len(lit.strip()) >= 3 else None
+    return {lit} if len(lit.strip()) >= 2 else None
 
 
 def _rx(*alternatives: str) -> re.Pattern[str]:
@@ -630,19 +631,86 @@ class Hit:
     text: str
 
 
+def _trie_pattern(words_: list[str]) -> str:
+    """A regex alternation of literal strings shaped as a trie: ``re`` then tries one branch
+    per letter instead of every literal at every position."""
+    trie: dict[str, Any] = {}
+    for w in words_:
+        node = trie
+        for c in w:
+            node = node.setdefault(c, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        alts = []
+        end = "" in node
+        for c in sorted(k for k in node if k):
+            alts.append(re.escape(c) + emit(node[c]))
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 and not end else "(?:" + "|".join(alts) + ")"
+        return body + ("?" if end and alts else "")
+
+    return emit(trie)
+
+
+#: literal prefix -> the cues it can start; cues without literal prefixes always run
+_BY_PREFIX: dict[str, set[str]] = {}
+_ALWAYS: list[str] = []
+for _cue, _rx_ in CUES.items():
+    _pre = _PREFIXES.get(_rx_.pattern)
+    if _pre is None:
+        _ALWAYS.append(_cue)
+    else:
+        for _p in _pre:
+            # keyed by the prefix's first word: matches never overlap across words
+            _BY_PREFIX.setdefault(_p.split(" ", 1)[0], set()).add(_cue)
+_ALWAYS_SET = frozenset(_ALWAYS)
+#: one pass over the text finds which prefixes (so which cues) can match at all
+_PREFIX_RE = re.compile(r"\b(" + _trie_pattern(sorted(_BY_PREFIX)) + ")")
+
+
 def find_hits(text: str) -> list[Hit]:
-    """Every cue match in ``text``, sorted by position (``Hit.text`` keeps the original case)."""
+    """Every cue match in ``text``, sorted by position (``Hit.text`` keeps the original case).
+
+    One scan with a trie of the cues' literal first words finds where each cue can start; a
+    cue's regex is then tried at those word starts only (``Pattern.match`` at a position), in
+    text order and without overlap, which is what ``finditer`` would have found. Cues with a
+    non-literal alternative scan the whole text.
+    """
     low = text.lower()
     if len(low) != len(text):  # a few characters lower-case to two: keep offsets exact
         low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    starts: dict[str, list[int]] = {}
+    for m in _PREFIX_RE.finditer(low):
+        found = m.group(1)
+        pos = m.start()
+        # the trie matches the longest literal; its shorter prefixes wake their cues too
+        for n in range(1, len(found) + 1):
+            cues = _BY_PREFIX.get(found[:n])
+            if cues is not None:
+                for c in cues:
+                    lst = starts.setdefault(c, [])
+                    if not lst or lst[-1] != pos:
+                        lst.append(pos)
     hits: list[Hit] = []
     for cue, rx in CUES.items():
         if cue in ("unreal", "past") and not hits:
             continue  # modality only matters for an event cue
-        prefixes = _PREFIXES.get(rx.pattern)
-        if prefixes is not None and not any(p in low for p in prefixes):
-            continue  # none of the cue's words occurs: skip the regex
-        for m in rx.finditer(low):
-            hits.append(Hit(cue, m.start(), m.end(), text[m.start() : m.end()]))
+        if cue in _ALWAYS_SET:
+            for m in rx.finditer(low):
+                hits.append(Hit(cue, m.start(), m.end(), text[m.start() : m.end()]))
+            continue
+        positions = starts.get(cue)
+        if not positions:
+            continue
+        last_end = -1
+        for pos in positions:
+            if pos < last_end:
+                continue
+            hit = rx.match(low, pos)
+            if hit is not None:
+                hits.append(Hit(cue, hit.start(), hit.end(), text[hit.start() : hit.end()]))
+                last_end = hit.end()
     hits.sort(key=lambda h: (h.start, h.end))
     return hits
