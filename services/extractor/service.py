@@ -28,7 +28,7 @@ from newswatch.observability import PROCESSING_ERRORS
 from newswatch.runtime import ConsumerService, ServiceContext
 from services.extractor.article import apply_tagging, build_article, tagging_input
 from services.extractor.download import FetchedPage, PageDownloader
-from services.extractor.errors import Interrupted, PageFetchFailed
+from services.extractor.errors import ExtractorError, Interrupted, PageFetchFailed
 from services.extractor.extract import extract_article
 from services.extractor.language import detect_language
 from services.extractor.metrics import (
@@ -124,7 +124,10 @@ class ExtractorService(ConsumerService):
         if self.config.tagging:
             pool = self.pool
             if pool is not None:
-                pool.start()
+                try:
+                    pool.start()
+                except ExtractorError as exc:  # extraction must go on; articles record it
+                    log.error("tagging unavailable: %s", exc)
             elif self._tagger is None and (tagger := self.tagger) is not None:
                 try:  # loads the lexicons now rather than on the first article
                     tagger("Tagger warm-up.", title=None, published_at=None, source_country=None)

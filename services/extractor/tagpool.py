@@ -19,6 +19,8 @@ import queue
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -31,6 +33,7 @@ __all__ = ["TaggingPool"]
 log = logging.getLogger(__name__)
 
 Answer = tuple[TaggingResult, float]
+WORKER_COMMAND = (sys.executable, "-m", "services.extractor.tagworker")
 #: How long a new worker may take to load the tagger.
 START_TIMEOUT_S = 180.0
 
@@ -42,10 +45,10 @@ class WorkerGone(ExtractorError):
 class _Worker:
     """One worker process, a reader thread resolving its answers, and its pending futures."""
 
-    def __init__(self, number: int) -> None:
+    def __init__(self, number: int, command: Sequence[str]) -> None:
         self.number = number
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "services.extractor.tagworker"],
+            list(command),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
@@ -120,14 +123,22 @@ class _Worker:
             if not future.done():
                 future.set_result((TaggingResult(error=reason), 0.0))
 
-    def stop(self, *, kill: bool = False, reason: str = "the tagging worker was stopped") -> None:
+    def stop(
+        self,
+        *,
+        kill: bool = False,
+        reason: str = "the tagging worker was stopped",
+        grace_s: float = 30.0,
+    ) -> None:
+        """Close the worker's input (it finishes what it holds, then exits) or kill it; after
+        ``grace_s`` a worker still running is killed."""
         with self._lock:
             self._alive = False
         self._outbox.put(None)  # the writer closes stdin after what is queued: the worker exits
         if kill:
             self.process.kill()
         try:
-            self.process.wait(timeout=30)
+            self.process.wait(timeout=grace_s)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
@@ -140,8 +151,12 @@ class TaggingPool:
     """``submit`` a document, get a future; ``result(future)`` gives the tagger's answer and the
     seconds the tagger spent on it, applying the timeout. Thread-safe."""
 
-    def __init__(self, workers: int, *, timeout_s: float = 60.0) -> None:
+    def __init__(
+        self, workers: int, *, timeout_s: float = 60.0, command: Sequence[str] | None = None
+    ) -> None:
         self.size = max(1, workers)
+        #: The worker program (tests substitute misbehaving ones).
+        self.command = list(command or WORKER_COMMAND)
         self.timeout_s = timeout_s
         self._workers: list[_Worker | None] = [None] * self.size
         self._ids = itertools.count()
@@ -155,17 +170,24 @@ class TaggingPool:
             if worker is None or not worker.alive:
                 if worker is not None:
                     log.warning("restarting tagging worker %d", slot)
-                worker = self._workers[slot] = _Worker(slot)
+                worker = self._workers[slot] = _Worker(slot, self.command)
             return worker
 
     def start(self) -> None:
         """Start every worker and wait until each has loaded the tagger."""
         workers = [self._worker(slot) for slot in range(self.size)]
+        deadline = time.monotonic() + START_TIMEOUT_S
         for worker in workers:
-            if not worker.ready.wait(START_TIMEOUT_S):
-                raise ExtractorError(
-                    f"tagging worker {worker.number} did not start within {START_TIMEOUT_S:g}s"
-                )
+            while not worker.ready.wait(0.2):
+                if not worker.alive or worker.process.poll() is not None:
+                    raise ExtractorError(
+                        f"tagging worker {worker.number} exited while loading the tagger"
+                        f" (status {worker.process.poll()}); see its stderr above"
+                    )
+                if time.monotonic() > deadline:
+                    raise ExtractorError(
+                        f"tagging worker {worker.number} did not start within {START_TIMEOUT_S:g}s"
+                    )
 
     def submit(
         self,
@@ -207,5 +229,5 @@ class TaggingPool:
             workers, self._workers = self._workers, [None] * self.size
         for worker in workers:
             if worker is not None:
-                worker.stop()
+                worker.stop(grace_s=self.timeout_s)
         self._owner.clear()
