@@ -61,27 +61,31 @@ def classify(
     state_actor: bool = False,
     nonstate_actor: bool = False,
     first_cue: str | None = None,
+    civilian_agent: bool = False,
 ) -> Classification | None:
     """Choose the sub-event type of a sentence from its cues; None when it reports no event.
 
     ``kinds`` are the ACLED kinds of the actors named in the sentence; ``armed_target`` /
     ``civilian_target`` say whether the object of the violence is an armed side (a checkpoint,
     soldiers, militants) or civilians; ``first_cue`` is the earliest violent cue (the main verb
-    of wire copy's first clause usually comes first).
+    of wire copy's first clause usually comes first); ``civilian_agent`` says the violence is
+    done by residents, villagers or a crowd (mob violence).
     """
     c = set(cues)
     armed_kinds = {k for k in kinds if k in ARMED}
     has_protesters = PROTESTERS in kinds or "protest" in c
 
+    # found, defused or foiled before use: no attack happened ("found two explosive belts")
+    if "disrupted" in c and not killed:
+        return Classification("Disrupted weapons use", "disrupted", 0.75)
     # weapons with their own sub-type, most specific first
     if "suicide" in c:
         return Classification("Suicide bomb", "suicide", 0.9)
     if "chemical" in c:
         return Classification("Chemical weapon", "chemical", 0.85)
-    if "disrupted" in c and not killed:
-        return Classification("Disrupted weapons use", "disrupted", 0.75)
 
-    # demonstrations
+    # demonstrations; tear gas or a dispersal implies a crowd even when no protest word is used
+    nonstate = armed_kinds - {STATE, EXTERNAL}
     if "protest" in c or ("riot" in c and RIOTERS in kinds):
         if "excessive" in c or (killed > 0 and STATE in kinds and has_protesters):
             return Classification("Excessive force against protesters", "excessive", 0.8)
@@ -95,8 +99,15 @@ def classify(
             return Classification("Peaceful protest", "protest", 0.7)
     if "mob" in c and not armed_kinds - {STATE}:
         return Classification("Mob violence", "mob", 0.7)
-    if "riot" in c and not (c & {"air", "shelling", "ied", "clash", "grenade", "attack"}):
+    if "riot" in c and nonstate and "protest" not in c:
+        # armed men ransacking or burning offices: property destruction, not a riot
+        if not (c & {"clash", "attack", "overtake", "regain"}):
+            return Classification("Looting/property destruction", "looting", 0.65)
+    elif "riot" in c and not (c & {"air", "shelling", "ied", "clash", "grenade", "attack"}):
         return Classification("Violent demonstration", "riot", 0.65)
+    if civilian_agent and c & {"attack", "mob"} and not nonstate and not c & {"air", "shelling"}:
+        # residents or a crowd beating, lynching or killing: mob violence
+        return Classification("Mob violence", "mob", 0.65)
 
     # territory: a non-violent handover, or the state taking back ground (air support or not)
     if "transfer" in c and c & {"overtake", "regain"}:
@@ -127,6 +138,8 @@ def classify(
         and (nonstate_actor or armed_kinds - {STATE, EXTERNAL})
         and not (killed and c & {"clash", "attack"})
     ):
+        if "temporary" in c:  # "seized the centre for several hours": a battle
+            return Classification("Armed clash", "clash", 0.7)
         return Classification("Non-state actor overtakes territory", "overtake", 0.7)
     if "abduction" in c:
         return Classification("Abduction/forced disappearance", "abduction", 0.8)
@@ -165,12 +178,12 @@ def classify(
         return Classification("Headquarters or base established", "hq", 0.6)
     if "arrest" in c:
         return Classification("Arrests", "arrest", 0.6)
-    if "transfer" in c:
+    if "transfer" in c or "withdrawal" in c:
         return Classification("Non-violent transfer of territory", "transfer", 0.55)
     if "other" in c or "border_measure" in c:
         return Classification("Other", "other", 0.5)
     if "smuggling" in c or "infiltration" in c:
         return Classification("Other", "smuggling", 0.45)
-    if killed > 0:
+    if killed > 0 and "nonviolent" not in c:
         return Classification("Attack", "casualties", 0.4)
     return None

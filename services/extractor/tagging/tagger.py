@@ -59,7 +59,8 @@ BACKGROUND_DAYS = 30
 _VIOLENT = frozenset(
     words(
         """suicide chemical air shelling ied blast grenade sexual abduction regain overtake clash
-        attack protest riot mob looting disrupted arrest agreement change hq transfer other"""
+        attack protest riot mob looting disrupted arrest agreement change hq transfer other
+        withdrawal"""
     )
 )
 _EVENT_CUES = _VIOLENT | {
@@ -227,13 +228,32 @@ class Tagger:
             cas = find_casualties(s.text, s.start) if s.index in casualty_sents else []
             s_dates = by_sent_dates.get(s.index, [])
             real, unreal_cues = self._real_cues(s_hits)
+            denial = next((h for h in s_hits if h.cue == "denial"), None)
+            if denial is not None:
+                # "the army denied claims that ISWAP had killed 40 soldiers": no count
+                cas = [c for c in cas if c.start < denial.start]
             killed = sum(c.count for c in cas if c.kind == "killed")
+            if not killed and "agreement" in real:
+                _agreement_first(s_hits, real, s.text, s.start)
             injured = sum(c.count for c in cas if c.kind == "injured")
             kinds = self._kinds(s_actors, real)
-            first_violent = next((h for h in s_hits if h.cue in real and h.cue in _VIOLENT), None)
+            first_violent = next(
+                (h for h in s_hits if h.cue in real and h.cue in _HARD_VIOLENT),
+                next((h for h in s_hits if h.cue in real and h.cue in _VIOLENT), None),
+            )
+            if "abduction" in real and real & {"attack", "clash"} and _armed_victims(cas):
+                real.discard("abduction")  # "killing two policemen and kidnapping three"
             armed_t, civ_t = self._targets(s, s_actors, first_violent, cas)
             state_actor = any(a.definition.kind == STATE for a in s_actors)
             nonstate = any(a.definition.kind in (2, 3, 4) for a in s_actors)
+            trig_at = first_violent.start if first_violent is not None else s.end
+            agents = [a for a in s_actors if a.start < trig_at]
+            civ_agent = (
+                bool(agents)
+                and not nonstate
+                and first_violent is not None
+                and _crowd_agent(agents[0].text, text, first_violent)
+            )
             cls = classify(
                 real,
                 kinds,
@@ -244,6 +264,7 @@ class Tagger:
                 state_actor=state_actor,
                 nonstate_actor=nonstate,
                 first_cue=self._first_remote_or_clash(s_hits, real),
+                civilian_agent=civ_agent,
             )
             unreal_only = cls is None and bool(unreal_cues & _VIOLENT)
             if (
@@ -266,6 +287,7 @@ class Tagger:
                 and pub is not None
                 and m.precision in ("year", "month")
                 and not m.phrase.lower().startswith("since")
+                and "anniversary" not in text[max(0, m.start - 40) : m.start].lower()
                 and (pub - m.date).days > 366
                 for m in s_dates
             )
@@ -346,6 +368,7 @@ class Tagger:
         ]
         denials = [h for h in hits if h.cue == "denial"]
         nonviolent = any(h.cue == "nonviolent" for h in hits)
+        gas_accident = any(h.cue == "nonviolent" and "gas" in h.text.lower() for h in hits)
         for h in hits:
             if h.cue in ("unreal", "denial", "nonviolent"):
                 continue
@@ -354,6 +377,8 @@ class Tagger:
                 continue
             if nonviolent and h.cue in ("attack", "clash"):
                 continue
+            if gas_accident and h.cue in ("blast", "ied"):  # "caused by a leaking gas cylinder"
+                continue
             blocked = any(0 <= h.start - m.end <= 45 for m in modals)
             blocked = blocked or any(0 <= m.start - h.end <= 2 for m in modals)
             blocked = blocked or any(d.start <= h.start for d in denials)
@@ -361,6 +386,31 @@ class Tagger:
         # "foiled an attack": the attack did not happen
         if "disrupted" in real:
             real.discard("attack")
+        if nonviolent:
+            real.add("nonviolent")  # deaths in a flood or a crash are no event
+        # "moved heavy artillery into the port", "hand heavy weapons over": weapons named
+        # beside a base, a merger or a deal, not fired
+        if "shelling" in real and real & _STRATEGIC:
+            shells = [h for h in hits if h.cue == "shelling"]
+            if all(h.text.lower() in _WEAPON_NOUNS for h in shells):
+                real.discard("shelling")
+        # "police arrested 40 members ..., seizing weapons": the arrests lead
+        # tear gas, water cannon, a dispersal: a crowd was there even when no protest word is
+        if "intervention" in real and "protest" not in real:
+            crowd = [h for h in hits if h.cue == "intervention"]
+            if any(h.text.lower().startswith(_CROWD_CONTROL) for h in crowd):
+                real.add("protest")
+        # RPGs fired in a gun battle: the battle decides
+        if "shelling" in real and "clash" in real:
+            shells = [h for h in hits if h.cue == "shelling"]
+            if all(
+                "propelled" in h.text.lower() or h.text.lower().startswith("rpg") for h in shells
+            ):
+                real.discard("shelling")
+        if "arrest" in real and "disrupted" in real:
+            first_arrest = min(h.start for h in hits if h.cue == "arrest")
+            if first_arrest < min(h.start for h in hits if h.cue == "disrupted"):
+                real.discard("disrupted")
         return real, unreal
 
     @staticmethod
@@ -397,10 +447,23 @@ class Tagger:
             # the object right after the verb decides when it is recognisable
             tail = [w.strip(".,;:\"'") for w in low[trig.end - s.start :].split()[:6]]
             civ_obj = next((i for i, w in enumerate(tail) if w in _CIVILIAN_TARGET_WORDS), 99)
-            arm_obj = next((i for i, w in enumerate(tail) if w in _ARMED_TARGET_WORDS), 99)
+            arm_obj = next(
+                (
+                    i
+                    for i, w in enumerate(tail)
+                    if w in _ARMED_TARGET_WORDS
+                    # "a convoy of displaced people": the convoy is civilian
+                    and not (i + 2 < len(tail) and tail[i + 1] == "of" and civ_obj <= i + 3)
+                ),
+                99,
+            )
             if civ_obj < 99 or arm_obj < 99:
                 return arm_obj < civ_obj, civ_obj < arm_obj
         victims = {_victim_class(c.phrase) for c in cas if c.count > 0}
+        if victims == {"civ"} and not any(
+            w in c.phrase.lower() for c in cas for w in ("people", "person")
+        ):
+            return False, True  # "dragged two men from their homes and shot them dead"
         if "state" in victims or "armed" in victims:
             armed_t = armed_t or len({a.definition.kind for a in actors} & ARMED) >= 1
         if "civ" in victims and not ({"state", "armed"} & victims):
@@ -459,7 +522,7 @@ class Tagger:
             if (
                 d.sub != "Excessive force against protesters"
                 and any(c.count > 0 for c in cas if c.kind == "killed")
-                and any(a.definition.kind == STATE for a in actors)
+                and any(a.definition.kind == STATE for a in (*d.actors, *actors))
             ):
                 d.sub = "Excessive force against protesters"
 
@@ -788,6 +851,60 @@ class Tagger:
 
 #: Words that imply a country: demonyms and adjectives, leaders, missions, institutions.
 _CTX_WORDS = {**COUNTRY_CUES, **COUNTRY_ADJECTIVES}
+
+
+_HARD_VIOLENT = frozenset(
+    words(
+        """suicide chemical air shelling ied blast grenade sexual abduction clash attack riot
+        mob looting"""
+    )
+)
+_CROWD_CONTROL = ("tear", "teargas", "water cannon", "rubber", "dispers", "stun", "baton")
+
+
+def _armed_victims(cas: list[CasualtyMention]) -> bool:
+    return any(
+        _victim_class(c.phrase) in ("state", "armed") for c in cas if c.kind == "killed" and c.count
+    )
+
+
+_STRATEGIC = frozenset(
+    {"hq", "change", "agreement", "transfer", "withdrawal", "disrupted", "arrest", "other"}
+)
+_WEAPON_NOUNS = frozenset(
+    {"artillery", "heavy weapons", "missiles", "missile", "rockets", "rocket", "howitzers"}
+)
+
+
+_CROWD_WORDS = ("resident", "villager", "crowd", "local", "mob", "youth", "relative", "inhabitant")
+_MOB_VERBS = ("beat", "set upon", "lynch", "attacked", "stormed", "stabbed", "killed", "burn")
+
+
+def _crowd_agent(agent: str, text: str, trig: Hit) -> bool:
+    """Residents, villagers or a crowd doing the violence themselves (active voice)."""
+    low = agent.lower()
+    if not any(w in low for w in _CROWD_WORDS):
+        return False
+    before = text[max(0, trig.start - 8) : trig.start].lower()
+    if before.endswith(("was ", "were ", "been ", "being ")):
+        return False
+    return trig.text.lower().startswith(_MOB_VERBS)
+
+
+_DEAL_VERB_RE = re.compile(r"\b(?:signed|agreed|reached|concluded|struck)\b", re.I)
+
+
+def _agreement_first(hits: list[Hit], real: set[str], sentence: str, offset: int) -> None:
+    """ "signed a reconciliation agreement ... to end months of cattle raids": when a deal is
+    signed or agreed first and nobody was killed, the violence named after it is what the deal
+    ends ("signatories of the Juba Peace Agreement attacked ..." is not such a case)."""
+    first_deal = min(h.start for h in hits if h.cue == "agreement")
+    violent = [h for h in hits if h.cue in ("attack", "clash") and h.cue in real]
+    if not violent or not _DEAL_VERB_RE.search(sentence[: min(h.start for h in violent) - offset]):
+        return
+    if all(h.start > first_deal for h in violent):
+        real.discard("attack")
+        real.discard("clash")
 
 
 def _new_place(d: _Draft, places: list[PlaceMention]) -> bool:

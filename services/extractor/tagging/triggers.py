@@ -51,8 +51,12 @@ def _split_top(s: str) -> list[str]:
     return parts
 
 
+_LOOKBEHIND_RE = re.compile(r"^(?:\(\?<[!=][^()]*\))+")
+
+
 def _prefixes(alt: str) -> set[str] | None:
     """Literal strings one of which starts every match of ``alt``; None when unknown."""
+    alt = _LOOKBEHIND_RE.sub("", alt)  # "(?<!force )fighting" still starts with "fighting"
     if alt.startswith("(?:"):
         depth = 0
         close = len(alt)
@@ -111,6 +115,11 @@ CUES: dict[str, re.Pattern[str]] = {
         r"mustard gas",
         r"toxic gas attack",
         r"nerve agents?",
+        r"(?:released|releasing|emitted|emitting|spread) (?:a |an )?(?:[\w-]+,? ){0,3}"
+        r"(?:gas|smoke)",
+        r"toxic (?:gas|smoke|fumes)",
+        r"poison(?:ous)? gas",
+        r"(?:struggling|struggled|unable) to breathe",
     ),
     "air": _rx(
         r"air[\s-]?strikes?",
@@ -125,7 +134,7 @@ CUES: dict[str, re.Pattern[str]] = {
         r"|launched|conducted|fired)",
         r"warplanes?",
         r"(?:aircraft|planes|jets|helicopters?|gunships?|drones?|warplanes?|air force) "
-        r"(?:\w+ ){0,3}"
+        r"(?:[\w'-]+ ){0,5}"
         r"(?:struck|bombed|targeted|pounded|hit|raided|destroyed|opened fire|fired|attacked|"
         r"killed|shelled|strafed)",
         r"bombed from the air",
@@ -138,18 +147,18 @@ CUES: dict[str, re.Pattern[str]] = {
         r"shell(?:ing|ed|s)",
         r"artillery",
         r"mortars?(?: shells?| rounds?| bombs?| fire| attacks?)?",
-        r"rockets?(?: fire| attacks?)?",
+        r"rockets?(?![\s-]propelled)(?: fire| attacks?)?",
+        r"rocket[\s-]propelled grenades?",
+        r"RPGs?",
         r"missiles?",
         r"Grad",
         r"katyushas?",
         r"howitzers?",
         r"heavy weapons",
-        r"rocket[\s-]propelled grenades?",
-        r"RPGs?",
         r"projectiles?",
         r"bombard(?:ed|ment|ing)",
     ),
-    "grenade": _rx(r"(?:hand[\s-])?grenades?"),
+    "grenade": _rx(r"(?<!propelled )(?<!propelled-)(?:hand[\s-])?grenades?"),
     "ied": _rx(
         r"IEDs?",
         r"improvised explosive devices?",
@@ -164,6 +173,9 @@ CUES: dict[str, re.Pattern[str]] = {
         r"(?:planted|placed) (?:a |an )?(?:bomb|explosives?|device)",
         r"sticky bombs?",
         r"limpet mines?",
+        r"anti-?(?:tank|personnel) mines?",
+        r"blew up (?:a |an |the )?(?:[\w-]+ ){0,3}(?:pipelines?|bridges?|towers?|pylons?|railway|"
+        r"vehicles?|cars?|trucks?|buildings?|houses?|checkpoints?)",
     ),
     # generic explosions: an IED unless a more specific weapon or a battle is named
     "blast": _rx(
@@ -172,7 +184,6 @@ CUES: dict[str, re.Pattern[str]] = {
         r"blasts?",
         r"detonat(?:ed|ion)",
         r"bomb(?:ed)?",
-        r"explosives?",
     ),
     "sexual": _rx(
         r"rap(?:ed|es|ing)",
@@ -202,26 +213,32 @@ CUES: dict[str, re.Pattern[str]] = {
         r"took back(?: control)?",
         r"cleared (?:\w+ )?(?:of|from) (?:militants|fighters|jihadists|terrorists)",
         r"drove out",
-        r"(?:driven|drove|pushed|expelled) (?:\w+ ){0,4}out of",
+        r"(?:driven|drove|pushed|expelled|chased) (?:[\w'-]+ ){0,4}out of",
+        r"rais(?:ed|ing) the (?:[\w-]+ )?flag (?:over|in|above|at)",
         r"regained",
+        r"(?:were|was) recovered by",
     ),
     "overtake": _rx(
         r"(?:seized|took|taken|gained|seize|take) (?:full )?control of",
         r"captur(?:ed|ing) (?:the )?(?:town|city|village|base|airport|area|districts?|"
         r"neighbou?rhoods?|positions?|military base|camp|oil)",
         r"overr(?:an|un)",
-        r"fell to",
+        r"fell to(?! (?:a|an|its|their|the lowest|record|\d))",
         r"took over",
-        r"seized (?:the )?(?:town|city|village|base|airport|area|positions?|headquarters)",
+        r"seized (?:the )?(?:[\w'-]+ ){0,3}(?:town|city|village|base|airport|area|positions?|"
+        r"headquarters|power station|station|oilfield|oil field|port|bridge|crossing)",
+        r"forc(?:ed|ing) (?:the )?(?:[\w'-]+ ){0,3}to (?:withdraw|pull out|retreat|flee|abandon)",
     ),
     "clash": _rx(
         r"clash(?:ed|es|ing)?",
-        r"fighting",
+        r"(?<!force )(?<!forces )(?<!troops )(?<!coalition )(?<!mission )(?<!militias )fighting",
         r"fought",
         r"gun ?fights?",
         r"fire ?fights?",
         r"exchang(?:ed|es|e) (?:of )?(?:fire|gunfire)",
         r"exchange of (?:fire|gunfire)",
+        r"exchang(?:ed|ing) (?:heavy )?(?:fire|gunfire)",
+        r"traded (?:heavy )?(?:fire|gunfire)",
         r"battl(?:ed|es|ing)",
         r"battle",
         r"skirmish(?:es|ed)?",
@@ -241,11 +258,13 @@ CUES: dict[str, re.Pattern[str]] = {
     ),
     "attack": _rx(
         r"attack(?:ed|s|ing)?",
-        r"assault(?:ed|s)?",
+        r"assault(?:ed|s)?(?! rifles?)",
         r"raid(?:ed|s)?",
         r"opened fire",
         r"open fire",
         r"fired (?:at|on|upon)",
+        r"fired (?:[\w-]+ ){1,3}(?:at|on|upon)",
+        r"set upon",
         r"shot (?:at|dead|and killed)",
         r"shot",
         r"shooting",
@@ -359,12 +378,12 @@ CUES: dict[str, re.Pattern[str]] = {
     ),
     "agreement": _rx(
         r"agreements?",
-        r"agreed (?:to|on)",
+        r"agreed (?:[\w'-]+ ){0,6}?(?:to|on)",
         r"cease[\s-]?fire",
         r"truce",
         r"peace (?:deal|accord|agreement|treaty)",
-        r"accords?",
-        r"signed",
+        r"(?<!national )accords?",
+        r"signed (?:a |an |the )?(?:[\w-]+ ){0,3}(?:deal|pact|treaty|protocol|truce)",
         r"reconciliation",
         r"prisoner (?:exchange|swap)",
         r"exchange of prisoners",
@@ -390,6 +409,9 @@ CUES: dict[str, re.Pattern[str]] = {
         r"integrated into",
         r"joined (?:the ranks|forces with)",
         r"change to armed group",
+        r"replaced as (?:the )?(?:[\w'-]+ )?(?:head|leader|chief|commander|emir)",
+        r"(?:was|were|is|are) joining",
+        r"(?:joined|join|joining) the (?:forces|ranks) of",
         r"change to group",
     ),
     "disrupted": _rx(
@@ -397,8 +419,9 @@ CUES: dict[str, re.Pattern[str]] = {
         r"dismantl(?:ed|e|ing) (?:\w+ ){0,3}(?:bombs?|explosives?|devices?|IEDs?|mines?)",
         r"foil(?:ed|s)",
         r"thwart(?:ed|s)",
-        r"(?:seized|confiscated|found|discovered|uncovered|recovered) (?:\w+ ){0,4}(?:weapons|arms|"
-        r"ammunition|explosives|explosive devices|rifles|guns|mines|IEDs|rockets)",
+        r"(?:seized|seizing|confiscated|found|discovered|uncovered|recovered) (?:[\w,-]+ ){0,6}"
+        r"(?:weapons|arms|ammunition|explosives|explosive devices|rifles|guns|mines|IEDs|rockets|"
+        r"grenades|belts|vests|tnt|bombs)",
         r"(?:weapons|arms|ammunition) (?:cache|depot|stockpile)s?",
         r"(?:bombs?|explosives?|weapons|arms|ammunitions?|ammos?|explosive devices?|devices?|"
         r"mines?|ieds?|caches?|rockets?|rifles?) (?:\w+ ){0,3}(?:were |was |had been )?"
@@ -433,17 +456,25 @@ CUES: dict[str, re.Pattern[str]] = {
         r"rustl(?:ed|ing)",
         r"destruction of",
         r"demolition",
+        r"broke into",
+        r"made off with",
+        r"stole",
     ),
     "transfer": _rx(
-        r"withdr(?:ew|awn|awal) (?:\w+ ){0,3}(?:from|of)",
         r"handed over",
         r"hand over",
-        r"pulled out of",
         r"evacuated (?:their|its) positions",
-        r"without (?:a fight|fighting|resistance)",
-        r"redeploy(?:ed|ment)",
+        r"without (?:[\w-]+ )?(?:a fight|fighting|resistance|a shot)",
         r"switched sides",
         r"under (?:a |the )?(?:local )?(?:deal|agreement)",
+        r"left (?:their|its|the) (?:[\w-]+ )?(?:camp|base|bases|positions?)",
+    ),
+    # a withdrawal alone: a transfer, unless someone took the place by force
+    "withdrawal": _rx(
+        r"withdr(?:ew|awn) (?:[\w'-]+ ){0,3}from",
+        r"pulled out of",
+        r"pull out of",
+        r"redeploy(?:ed|ment)",
     ),
     "other": _rx(
         r"curfew",
@@ -458,6 +489,12 @@ CUES: dict[str, re.Pattern[str]] = {
         r"border (?:was |were |has been |had been )?(?:closed|sealed|shut)",
         r"buffer zone",
         r"martial law",
+    ),
+    # a seizure that did not last: a battle, not a change of hands
+    "temporary": _rx(
+        r"for (?:several|a few|some|two|three|four|a couple of) hours",
+        r"briefly",
+        r"temporarily",
     ),
     # border-specific tags
     "infiltration": _rx(
@@ -487,6 +524,8 @@ CUES: dict[str, re.Pattern[str]] = {
         r"(?:barrier|wall|fence|trench|berm|watchtowers?)s? (?:\w+ ){0,4}(?:along|on) "
         r"(?:\w+ ){0,3}border",
         r"closed military zone",
+        r"(?:built|completed|erected|constructing|building|finished) (?:a |an |the )?"
+        r"(?:[\w-]+ ){0,3}(?:fence|wall|barrier|trench|berm)",
         r"(?:re)?opened (?:the )?(?:\w+ )?(?:border )?crossings?",
         r"border (?:patrols?|guards) (?:were )?(?:deployed|reinforced|stepped)",
     ),
@@ -529,6 +568,8 @@ CUES: dict[str, re.Pattern[str]] = {
         r"plan(?:s|ned|ning)? to",
         r"plots? to",
         r"plotting",
+        r"planning",
+        r"suspected of (?:plotting|preparing|organi[sz]ing)",
         r"intend(?:s|ed)? to",
         r"if",
         r"fear(?:s|ed)? (?:of|that)",
@@ -553,6 +594,8 @@ CUES: dict[str, re.Pattern[str]] = {
     ),
     # deaths and contests that are not political violence
     "nonviolent": _rx(
+        r"gas (?:cylinders?|leaks?|canisters? exploded)",
+        r"leaking gas",
         r"floods?",
         r"flash floods?",
         r"torrential",
@@ -601,6 +644,7 @@ CUES: dict[str, re.Pattern[str]] = {
         r"rejected (?:reports|claims)",
         r"refuted",
         r"no (?:\w+ )?(?:clashes|fighting|attacks?|strikes?|violence|casualties|incidents?)",
+        r"no (?:sign|signs|evidence|trace) of",
     ),
     "past": _rx(
         r"last year",

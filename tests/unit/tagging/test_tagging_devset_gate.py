@@ -14,13 +14,6 @@ def report():  # type: ignore[no-untyped-def]
     return evaluate("devset", load_devset(DEFAULT_DEVSET))
 
 
-# Not reached yet (sub-event F1 measured 0.787 on the 293-record set): kept as xfail so the gate
-# turns green, and must then lose the marker, as soon as the floors are met (strict=False keeps
-# CI green meanwhile). See the tagger report in the README for the current figures.
-_NOT_YET = pytest.mark.xfail(reason="dev-set floor not reached yet", strict=False)
-
-
-@_NOT_YET
 def test_sub_event_type_f1(report) -> None:  # type: ignore[no-untyped-def]
     assert report.sub_event_type.f1 >= 0.85
 
