@@ -9,10 +9,10 @@ thousand characters only.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
-
-import py3langid
+from collections.abc import Callable
 
 __all__ = ["detect_language", "normalise_language", "resolve_language"]
 
@@ -24,6 +24,7 @@ _ARABIC_CHAR = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDF
 _LETTER = re.compile(r"[^\W\d_]")
 _LANG_TAG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_].*)?$")
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 
 
@@ -51,9 +52,29 @@ def detect_language(text: str) -> str | None:
     sample = text[:DETECT_CHARS]
     if len(sample.strip()) < 20:
         return None
+    classify = _classifier()
+    if classify is None:
+        return None
     with _lock:  # the first call loads the model; later calls only read it
-        code, _score = py3langid.classify(sample)
+        code, _score = classify(sample)
     return str(code)
+
+
+_missing_logged = False
+
+
+def _classifier() -> Callable[[str], tuple[str, float]] | None:
+    """py3langid's ``classify``, or None (logged once) when the package is not installed: then
+    only declared languages are known."""
+    global _missing_logged
+    try:
+        from py3langid import classify
+    except ImportError:
+        if not _missing_logged:
+            _missing_logged = True
+            log.warning("py3langid is not installed: undeclared languages stay unknown")
+        return None
+    return classify
 
 
 def resolve_language(declared: list[str | None], text: str) -> str | None:
