@@ -85,6 +85,7 @@ def test_short_pages_are_no_text_and_unparseable_input_too() -> None:
 
 
 def test_language_is_detected_when_undeclared_and_checked_against_the_script() -> None:
+    pytest.importorskip("py3langid", reason="py3langid (language detection) is not installed")
     french = read("french-latin1.html")
     assert extract_article(french).language == "fr"
     arabic_body = read("arabic-cp1256.html").replace('<html dir="rtl">', '<html lang="en">')
