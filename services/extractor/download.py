@@ -20,6 +20,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -172,6 +173,13 @@ class PageDownloader:
         return self._call(self.fetch(url))
 
     async def fetch(self, url: str) -> FetchedPage:
+        if urlsplit(url).scheme not in ("http", "https"):
+            return FetchedPage(
+                url=url,
+                final_url=url,
+                status="failed",
+                error="not an http(s) URL: nothing to download",
+            )
         attempt = 0
         while True:
             attempt += 1

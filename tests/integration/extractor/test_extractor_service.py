@@ -122,6 +122,7 @@ def test_pages_without_article_text_are_published_with_a_status(
         news_site.url("/report.pdf"): ("not_html", "application/pdf"),
         news_site.url("/huge"): ("too_large", "100000"),
         news_site.url("/missing-page"): ("failed", "HTTP 404"),
+        "ftp://127.0.0.1/bulletin.txt": ("failed", "not an http(s) URL"),
     }
     publish(settings, *(item(url) for url in expected))
     articles, dead = run_once(settings)
