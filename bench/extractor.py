@@ -15,7 +15,7 @@ under 500 MB (max RSS of this process, which runs everything but the server, plu
 worker's). CPU time per page is printed too: on a busy shared machine it is steadier than the
 wall-clock rates.
 
-    .venv/bin/python bench/extractor.py [--repeat 3] [--rounds 3]
+    .venv/bin/python bench/extractor.py [--repeat 2] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ def run_plain(pages: list[bytes], repeat: int) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=3, help="copies of each page (default 3)")
+    parser.add_argument("--repeat", type=int, default=2, help="copies of each page (default 2)")
     parser.add_argument("--rounds", type=int, default=5, help="runs of each measure (best kept)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.CRITICAL)
