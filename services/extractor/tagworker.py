@@ -11,6 +11,7 @@ re-import the parent's main module: trafilatura, the bus and the rest).
 from __future__ import annotations
 
 import pickle
+import signal
 import struct
 import sys
 import time
@@ -40,6 +41,9 @@ def read_frame(stream: IO[bytes]) -> Any | None:
 
 
 def main() -> int:
+    # Ctrl-C reaches the whole process group: the parent decides when this worker stops (by
+    # closing its input once the documents in flight are answered).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the frames
 
