@@ -45,7 +45,8 @@ _DATE_RE = re.compile(
     "|".join(
         [
             # 12 March 2018 / 12 March / 12th of March
-            rf"\b(?P<day>[0-3]?\d){_ORD}(?: of)? {_M}(?:,? (?P<year>(?:19|20)\d\d))?\b",
+            rf"\b(?P<day>[0-3]?\d){_ORD}(?: of)? {_M}(?:,? (?P<year>(?:19|20)\d\d))?\b"
+            r"(?! city)",  # "6th of October city" is a place
             # March 12, 2018 / March 12
             rf"\b{_M2} (?P<day2>[0-3]?\d){_ORD}(?:,? (?P<year2>(?:19|20)\d\d))?\b",
             # in February 2015 / February 2015

@@ -227,7 +227,7 @@ class Tagger:
             s_places = by_sent_places.get(s.index, [])
             cas = find_casualties(s.text, s.start) if s.index in casualty_sents else []
             s_dates = by_sent_dates.get(s.index, [])
-            real, unreal_cues = self._real_cues(s_hits)
+            real, unreal_cues = self._real_cues(s_hits, s)
             denial = next((h for h in s_hits if h.cue == "denial"), None)
             if denial is not None:
                 # "the army denied claims that ISWAP had killed 40 soldiers": no count
@@ -287,7 +287,7 @@ class Tagger:
                 and pub is not None
                 and m.precision in ("year", "month")
                 and not m.phrase.lower().startswith("since")
-                and "anniversary" not in text[max(0, m.start - 40) : m.start].lower()
+                and not _COMMEMORATES_RE.search(text[max(0, m.start - 60) : m.start])
                 and (pub - m.date).days > 366
                 for m in s_dates
             )
@@ -352,7 +352,7 @@ class Tagger:
     # -- sentence helpers --------------------------------------------------------------------
 
     @staticmethod
-    def _real_cues(hits: list[Hit]) -> tuple[set[str], set[str]]:
+    def _real_cues(hits: list[Hit], sentence: Sentence | None = None) -> tuple[set[str], set[str]]:
         """Split the cues of a sentence into real ones and ones under negation/threat/hypothesis.
 
         A cue is unreal when a modal or threat ("vowed to", "could") comes shortly before it in
@@ -400,6 +400,15 @@ class Tagger:
             crowd = [h for h in hits if h.cue == "intervention"]
             if any(h.text.lower().startswith(_CROWD_CONTROL) for h in crowd):
                 real.add("protest")
+        # "shot dead a patient, prompting a strike by medical staff": a consequence, not the event
+        if sentence is not None and "protest" in real and real & _HARD_VIOLENT:
+            first_protest = next((h for h in hits if h.cue == "protest"), None)
+            if (
+                first_protest is not None
+                and any(h.cue in _HARD_VIOLENT and h.start < first_protest.start for h in hits)
+                and _CONSEQUENCE_RE.search(sentence.text[: first_protest.start - sentence.start])
+            ):
+                real.discard("protest")
         # RPGs fired in a gun battle: the battle decides
         if "shelling" in real and "clash" in real:
             shells = [h for h in hits if h.cue == "shelling"]
@@ -859,6 +868,13 @@ _HARD_VIOLENT = frozenset(
         mob looting"""
     )
 )
+_CONSEQUENCE_RE = re.compile(
+    r"(?:prompting|prompted|sparking|sparked|triggering|triggered|leading to|led to)\W+"
+    r"(?:\w+\W+){0,3}$",
+    re.I,
+)
+
+
 _CROWD_CONTROL = ("tear", "teargas", "water cannon", "rubber", "dispers", "stun", "baton")
 
 
@@ -875,6 +891,11 @@ _WEAPON_NOUNS = frozenset(
     {"artillery", "heavy weapons", "missiles", "missile", "rockets", "rocket", "howitzers"}
 )
 
+
+#: A year after these is what an event commemorates, not when it happened.
+_COMMEMORATES_RE = re.compile(
+    r"anniversary|in (?:honou?r|memory) of|commemorat|to mark|victims of", re.I
+)
 
 _CROWD_WORDS = ("resident", "villager", "crowd", "local", "mob", "youth", "relative", "inhabitant")
 _MOB_VERBS = ("beat", "set upon", "lynch", "attacked", "stormed", "stabbed", "killed", "burn")

@@ -133,6 +133,9 @@ CUES: dict[str, re.Pattern[str]] = {
         r"(?:\s+[\w'’-]+){0,3}\s+(?:struck|bombed|targeted|pounded|hit|raided|carried out"
         r"|launched|conducted|fired)",
         r"warplanes?",
+        r"mig(?:s|-\d+s?)?(?: fighters?| jets?)",
+        r"(?:aircraft|planes|jets|warplanes|air force) (?:\w+ ){0,3}(?:striking|bombing|"
+        r"targeting|to target)",
         r"(?:aircraft|planes|jets|helicopters?|gunships?|drones?|warplanes?|air force) "
         r"(?:[\w'-]+ ){0,5}"
         r"(?:struck|bombed|targeted|pounded|hit|raided|destroyed|opened fire|fired|attacked|"
@@ -200,6 +203,7 @@ CUES: dict[str, re.Pattern[str]] = {
         r"enforced disappearances?",
         r"went missing",
         r"(?:taken|held) captive",
+        r"taken prisoner",
         r"taken from (?:his|her|their) homes?",
     ),
     "regain": _rx(
@@ -291,13 +295,26 @@ CUES: dict[str, re.Pattern[str]] = {
     ),
     "protest": _rx(
         r"protest(?:ed|s|ing|ers?|ors?)?",
-        r"demonstrat(?:ion|ions|ed|ors?|ing)",
+        r"demonstrat(?:ion|ions|ed|ors?|ing|e)",
         r"rall(?:y|ies|ied)",
         r"sit-ins?",
         r"sit ins?",
         r"sitins?",
         r"marched",
         r"marches",
+        r"marching",
+        r"marche?s? (?:was|were) (?:organi[sz]ed|held|staged|launched)",
+        r"organi[sz]ed (?:a |an )?(?:[\w-]+ )?march",
+        r"march(?:ed)? in solidarity",
+        r"(?:students|workers|residents|teachers|people|citizens|youths) march",
+        r"day of rage",
+        r"barricad(?:ed|es|ing)",
+        r"(?:blocked|obstructed|disrupted) (?:the )?(?:circulation|traffic)",
+        r"blocked the (?:[\w-]+ ){0,2}(?:post|offices?|entrance|headquarters|building|factory|port|"
+        r"site|mine|gate|metro|station)",
+        r"staged a sit",
+        r"strik(?:ed)",
+        r"gathered in",
         r"a march",
         r"the march",
         r"peaceful march",
@@ -306,7 +323,8 @@ CUES: dict[str, re.Pattern[str]] = {
         r"(?:went|going) on (?:a )?(?:hunger )?strike",
         r"go on (?:a )?(?:hunger )?strike",
         r"general strike",
-        r"strikes? (?:by|of) (?:workers|teachers|doctors|employees)",
+        r"strikes? (?:by|of) (?:[\w-]+ ){0,3}(?:workers|teachers|doctors|employees|drivers|staff|"
+        r"students|lawyers|physicians|nurses|miners|controllers|traders|farmers|fishermen|unions?)",
         r"hunger strike",
         r"picket\w*",
         r"vigil",
@@ -314,7 +332,9 @@ CUES: dict[str, re.Pattern[str]] = {
         r"self-immolat\w*",
         r"(?:went|go|going|launched|began|begun|started|staged|held|holding|continued|ended|"
         r"interrupted|suspended|called off|observed) (?:a |an |the |their |its )?"
-        r"(?:\w+[\s-]){0,3}(?:strike|strikes)\b(?! on| against (?:militant|rebel|terror))",
+        r"(?:\w+[\s-]){0,5}(?:strike|strikes)\b"
+        r"(?! (?:on|against) (?:the |a |an )?(?:\w+ )?(?:militant|rebel|terror|position|target|"
+        r"base|camp|hideout|convoy))",
         r"(?:blocked|blocking|cut off|cut|closed) (?:\w+ ){0,3}(?:roads?|highway|route|"
         r"entrance|access|railway)",
         r"occup(?:ied|ying) (?:the )?(?:town hall|headquarters|offices?|building|premises|"
@@ -358,6 +378,7 @@ CUES: dict[str, re.Pattern[str]] = {
         r"set (?:fire|ablaze) (?:to )?(?:\w+ ){0,3}(?:police|station|building|office|headquarters|"
         r"cars?|vehicles?|tyres|tires)",
         r"torched",
+        r"set (?:\w+ ){0,2}(?:tyres|tires) (?:on fire|ablaze|alight)",
         r"molotov",
         r"vandali[sz]ed",
         r"stormed",
@@ -449,7 +470,8 @@ CUES: dict[str, re.Pattern[str]] = {
         r"ransack(?:ed|ing)",
         r"(?:burn(?:ed|t)|torched|destroyed|demolished|set fire to|set ablaze) (?:\w+ ){0,3}"
         r"(?:houses|homes|shops|property|properties|huts|crops|farms|vehicles?|cars?|market|"
-        r"buildings?|shelters?|offices?|schools?|churches|mosques?|shrines?|tombs?)",
+        r"buildings?|shelters?|offices?|schools?|church|churches|mosques?|shrines?|tombs?|"
+        r"villages?)",
         r"(?:stole|steal|stolen|robbed|rob|seized|hijack(?:ed)?) (?:\w+ ){0,3}(?:vehicles?|cars?|"
         r"trucks?|cattle|livestock|goods|money|camels|motorbikes?|motorcycles?|property|phones)",
         r"vandali[sz](?:ed|ing)",
@@ -471,7 +493,7 @@ CUES: dict[str, re.Pattern[str]] = {
     ),
     # a withdrawal alone: a transfer, unless someone took the place by force
     "withdrawal": _rx(
-        r"withdr(?:ew|awn) (?:[\w'-]+ ){0,3}from",
+        r"withdr(?:ew|awn|aw|awal) (?:[\w'-]+ ){0,3}from",
         r"pulled out of",
         r"pull out of",
         r"redeploy(?:ed|ment)",
@@ -481,6 +503,9 @@ CUES: dict[str, re.Pattern[str]] = {
         r"state of emergency",
         r"deploy(?:ed|ment|s) (?:\w+ ){0,5}(?:troops|forces|reinforcements|units|soldiers)",
         r"(?:military )?reinforcements",
+        r"(?:troops|forces|soldiers|units) (?:were |was |have been |had been )?(?:deployed|"
+        r"dispatched|sent)",
+        r"dispatched (?:[\w()-]+ ){0,6}(?:forces|troops|vehicles|soldiers)",
         r"security (?:measures|operation|campaign|sweep)",
         r"(?:search|combing|sweep) operations?",
         r"military build-?up",
