@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, as_completed
+from concurrent.futures import TimeoutError as FuturesTimeout
 
 from newswatch.bus import Message
 from newswatch.models.events import TaggingResult
@@ -47,6 +48,8 @@ __all__ = ["ExtractorService", "Tagger"]
 log = logging.getLogger(__name__)
 
 Tagger = Callable[..., TaggingResult]
+#: How often a long batch renews the consumer's group membership.
+HEARTBEAT_S = 3.0
 
 
 def _default_tagger() -> Tagger:
@@ -158,7 +161,7 @@ class ExtractorService(ConsumerService):
         pending: dict[Future[FetchedPage], int] = {
             self.downloader.submit(item.url): index for index, (_, item) in enumerate(items)
         }
-        for future in as_completed(pending):
+        for future in self._completed(pending):
             index = pending[future]
             item = items[index][1]
             try:
@@ -190,6 +193,20 @@ class ExtractorService(ConsumerService):
             elif outcome is not None:
                 PAGES.labels(outcome.extraction_status).inc()
                 self.publish(self.settings.topics.articles, item.article_id, outcome)
+
+    def _completed(self, futures: Iterable[Future[FetchedPage]]) -> Iterator[Future[FetchedPage]]:
+        """Downloads as they finish. While they take long (a dead host being retried), the
+        consumer is asked for its assignment every few seconds, which keeps this member's group
+        membership alive (the embedded bus renews it then) so its partitions do not move to
+        another replica mid-batch."""
+        remaining = set(futures)
+        while remaining:
+            try:
+                for future in as_completed(remaining, timeout=HEARTBEAT_S):
+                    remaining.discard(future)
+                    yield future
+            except FuturesTimeout:
+                self.consumer.assignment()
 
     def process_page(self, item: DiscoveredItem, page: FetchedPage) -> Article:
         """Extract one downloaded page. Never raises: failures become a status."""

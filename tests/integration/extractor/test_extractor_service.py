@@ -152,9 +152,11 @@ def test_redirects_are_followed_and_transient_errors_retried(
 
 
 def test_a_dead_host_is_retried_then_dead_lettered_and_the_rest_published(
-    tmp_path: Path, news_site: NewsSite, dead_url: str
+    tmp_path: Path, news_site: NewsSite, dead_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = make_settings(tmp_path, tagging=False, retries=2)
+    # Backoffs longer than the heartbeat: the batch renews its group membership while waiting.
+    monkeypatch.setattr("services.extractor.service.HEARTBEAT_S", 0.05)
+    settings = make_settings(tmp_path, tagging=False, retries=2, retry_backoff_s=0.2)
     good = news_site.url("/story/1")
     publish(settings, item(dead_url), item(good))
     articles, dead = run_once(settings)
