@@ -124,7 +124,7 @@ FOCUS = frozenset(
 LOCATIVES = frozenset(
     words(
         """in near at from to outside around of into towards toward between across inside within
-    along entering reach reached via nearby through reaching toward"""
+    along entering reach reached via nearby through reaching toward on"""
     )
 )
 
@@ -143,7 +143,8 @@ VERB_LOCATIVES = frozenset(
 LOCATIVE_FILLERS = frozenset(
     words(
         """the village villages town towns cities city area areas district districts locality
-    region regions town's city's camp camps
+    localities region regions provinces governorates states municipalities communes
+    town's city's camp camps
     suburb suburbs neighbourhood neighborhood outskirts locality province governorate state
     wilaya commune municipality oasis desert port"""
     )
@@ -295,12 +296,15 @@ class Gazetteer:
         #: transliteration skeleton -> entries, the fallback for spellings not listed
         self.skeletons: dict[str, list[Entry]] = {}
         self.skel_first: set[str] = set()
+        #: skeleton -> (spelling, entry): which written names a guessed spelling stands for
+        self.skel_src: dict[str, list[tuple[str, Entry]]] = {}
         for key, ents in self.index.items():
             sk = skeleton(key)
             if sk:
                 self.skel_first.add(sk.split(" ", 1)[0])
                 bucket = self.skeletons.setdefault(sk, [])
                 bucket.extend(e for e in ents if e not in bucket)
+                self.skel_src.setdefault(sk, []).extend((key, e) for e in ents)
         #: loose spelling -> entries (doubled letters, "ou"/"u", final "h"): before the skeleton
         self.loose: dict[str, list[Entry]] = {}
         for key, ents in self.index.items():
@@ -403,6 +407,8 @@ class Gazetteer:
                 last = tokens[i + k - 1]
                 if not last.is_cap and not (k > 1 and last.norm in _ADMIN_WORDS):
                     continue
+                if k > 1 and last.norm in ARTICLES:
+                    continue  # "Shara Al-Shat": a name does not end with its article
                 if k > 1 and text and not contiguous(text, tokens, i, k):
                     continue
                 key = " ".join(norms[i : i + k])
@@ -578,8 +584,12 @@ class Gazetteer:
                     if e.kind == "place":
                         parent_keys.add((e.cc, e.name.lower()))
             best: tuple[float, Entry, str] | None = None
+            closeness = self._closeness(m) if m.fuzzy and len(m.candidates) > 1 else {}
             for e in m.candidates:
                 score, why = self._score(e, m, source_country, ctx_cc, ctx_admin)
+                if closeness:
+                    # "Shiekh Zuwied" is Sheikh Zuweid rather than Sheikh Zayed
+                    score += 6.0 * closeness.get(id(e), 0.0)
                 if (e.cc, e.admin1.lower()) in parent_keys:
                     score += 6
                     why = "parent named after it"
@@ -633,6 +643,17 @@ class Gazetteer:
                 m.resolution = "unique name"
             else:
                 m.resolution = f"{len(m.candidates)} candidates; chose by {best[2]}"
+
+    def _closeness(self, m: PlaceMention) -> dict[int, float]:
+        """How close the guessed spelling is to each candidate's written names (0..1)."""
+        from difflib import SequenceMatcher
+
+        out: dict[int, float] = {}
+        for key, e in self.skel_src.get(skeleton(m.key), ()):
+            r = SequenceMatcher(None, m.key, key).ratio()
+            if r > out.get(id(e), 0.0):
+                out[id(e)] = r
+        return out
 
     @staticmethod
     def _score(
@@ -837,6 +858,7 @@ def _inside_longer_name(
             and prev.norm not in LOCATIVES
             and prev.norm not in _NAME_TAILS
             and prev.norm not in STOPWORDS
+            and not prev.text.endswith(("'s", "’s"))  # "Libya's Ben Jawad"
             and not _sentence_initial(text, prev.start)
         ):
             return True

@@ -197,6 +197,15 @@ class Tagger:
         places = self.gazetteer.find(text, tokens, blocked)
         ctx = self._context_countries(tokens, actor_mentions, title)
         self.gazetteer.resolve(places, source_country=src, context_countries=ctx)
+        # places inside actor names ("the Derna Shura Council", "Misrata's militias"): the
+        # last resort for an event whose sentences name no town
+        actor_places: list[PlaceMention] = []
+        for a in actor_mentions:
+            if not a.generic and a.token_end - a.token_index > 1:
+                found = self.gazetteer.find(text, tokens[a.token_index : a.token_end])
+                actor_places.extend(p for p in found if len({e.cc for e in p.candidates}) == 1)
+        if actor_places:
+            self.gazetteer.resolve(actor_places, source_country=src, context_countries=ctx)
         hits = find_hits(text)
 
         starts = [s.start for s in sents]
@@ -302,7 +311,8 @@ class Tagger:
                     m.date is not None and all(m.date != c.date for c in current.dates)
                     for m in s_dates
                 )
-                if current is not None
+                # an undated lede is dated by the sentence after it, not split from it
+                if current is not None and any(c.date is not None for c in current.dates)
                 else False
             )
             if (
@@ -341,7 +351,9 @@ class Tagger:
             drafts.append(current)
 
         _carry_casualties(drafts)
-        events = [self._build(d, i, pub, src, places, ctx) for i, d in enumerate(drafts)]
+        events = [
+            self._build(d, i, pub, src, places, ctx, actor_places) for i, d in enumerate(drafts)
+        ]
         return TaggingResult(
             events=events,
             places=self._doc_places(places),
@@ -545,11 +557,12 @@ class Tagger:
         src: str | None,
         all_places: list[PlaceMention],
         ctx: Counter[str],
+        actor_places: list[PlaceMention] | None = None,
     ) -> Event:
         from services.extractor.tagging.rules import event_type_of
 
         first = d.sents[0]
-        loc = self._location(d, all_places, src, ctx)
+        loc = self._location(d, all_places, src, ctx, actor_places)
         country = loc.country_code if loc else src
         actors = self._event_actors(d, country)
         fatalities, f_ev = _count(d.killed)
@@ -605,7 +618,12 @@ class Tagger:
         )
 
     def _location(
-        self, d: _Draft, all_places: list[PlaceMention], src: str | None, ctx: Counter[str]
+        self,
+        d: _Draft,
+        all_places: list[PlaceMention],
+        src: str | None,
+        ctx: Counter[str],
+        actor_places: list[PlaceMention] | None = None,
     ) -> Location | None:
         text_places = [p for p in d.places if p.entry is not None]
         best: PlaceMention | None = None
@@ -644,6 +662,18 @@ class Tagger:
                 eid = counts.most_common(1)[0][0]
                 best = next(p for p in all_places if p.entry is not None and p.entry.id == eid)
                 return self._to_location(best, inherited=True)
+            named = [
+                p
+                for p in actor_places or ()
+                if p.entry is not None
+                and p.entry.kind == "place"
+                and all(q.entry is None or q.entry.cc == p.entry.cc for q in all_places)
+            ]
+            if named:
+                loc = self._to_location(named[0], inherited=True)
+                loc.precision = 2
+                loc.resolution = "no place named; the home town in an actor's name"
+                return loc
             countries = [p for p in all_places if p.entry is not None]
             if countries:
                 return self._to_location(countries[0], inherited=True)
