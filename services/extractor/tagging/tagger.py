@@ -241,6 +241,13 @@ class Tagger:
             if denial is not None:
                 # "the army denied claims that ISWAP had killed 40 soldiers": no count
                 cas = [c for c in cas if c.start < denial.start]
+            if cas and "protest" in real:
+                # "protested against the killing of a trader", "in memory of a demonstrator who
+                # was killed": the deaths behind a protest are not its casualties
+                cas = [c for c in cas if not _CAUSE_RE.search(text[max(0, c.start - 70) : c.start])]
+            if cas:
+                # "the killing of a French tourist in 2014": a death recalled, not counted
+                cas = [c for c in cas if not _PAST_YEAR_AFTER_RE.match(text, c.end)]
             killed = sum(c.count for c in cas if c.kind == "killed")
             if not killed and "agreement" in real:
                 _agreement_first(s_hits, real, s.text, s.start)
@@ -927,6 +934,14 @@ _COMMEMORATES_RE = re.compile(
     r"anniversary|in (?:honou?r|memory) of|commemorat|to mark|victims of", re.I
 )
 
+_CAUSE_RE = re.compile(
+    r"(?:in (?:memory|honou?r) of|against the|following the|over the|to (?:protest|denounce|"
+    r"condemn) the|protest(?:ing|ed)? (?:against )?the|denounc\w* the|condemn\w* the|"
+    r"after|because of|demanding justice for)(?:\s+[\w'-]+){0,8}\s*$",
+    re.I,
+)
+_PAST_YEAR_AFTER_RE = re.compile(r"[^.;]{0,25}?\b(?:in|since) (?:19\d\d|20[01]\d)\b")
+
 _CROWD_WORDS = ("resident", "villager", "crowd", "local", "mob", "youth", "relative", "inhabitant")
 _MOB_VERBS = ("beat", "set upon", "lynch", "attacked", "stormed", "stabbed", "killed", "burn")
 
@@ -987,6 +1002,9 @@ _CARRY_SUBS = frozenset(
         "Excessive force against protesters",
         "Mob violence",
         "Violent demonstration",
+        "Government regains territory",
+        "Non-state actor overtakes territory",
+        "Abduction/forced disappearance",
     }
 )
 _ELSEWHERE_RE = re.compile(
@@ -1015,10 +1033,9 @@ def _carry_casualties(drafts: list[_Draft]) -> None:
                 break
             if _new_place(a, b.places) or b.old_year:
                 break
-            if any(m.date is not None for m in b.dates) and not any(
-                m.date == n.date for m in b.dates for n in a.dates
-            ):
-                break
+            a_dates = {n.date for n in a.dates if n.date is not None}
+            if a_dates and any(m.date is not None and m.date not in a_dates for m in b.dates):
+                break  # another day: another event
             if _ELSEWHERE_RE.search(b.sents[0].text):
                 break  # "later the same day", "separately", "elsewhere": another incident
             if b.killed:
@@ -1090,7 +1107,7 @@ _ANAPHORA = ("the ", "this ", "that ", "these ", "during the ", "in the ", "of t
 
 #: A sentence whose casualties are those "of the clash" told before it.
 _REFERS_BACK_RE = re.compile(
-    r"\b(?:in|during|by|from) (?:the|this|that) (?:same |latest |deadly |two |three )?"
+    r"\b(?:in|during|by|from|after|following) (?:the|this|that) (?:same |latest |deadly |two |three )?"
     r"(?:clash|clashes|attack|attacks|fighting|strike|strikes|raid|raids|explosion|explosions|"
     r"blast|blasts|incident|ambush|assault|shelling|bombing|bombardment|airstrike|airstrikes|"
     r"air strike|air strikes|operation|battle|gunfight|firefight|violence|confrontation)\b",
