@@ -1107,7 +1107,8 @@ _ANAPHORA = ("the ", "this ", "that ", "these ", "during the ", "in the ", "of t
 
 #: A sentence whose casualties are those "of the clash" told before it.
 _REFERS_BACK_RE = re.compile(
-    r"\b(?:in|during|by|from|after|following) (?:the|this|that) (?:same |latest |deadly |two |three )?"
+    r"\b(?:in|during|by|from|after|following) (?:the|this|that) "
+    r"(?:same |latest |deadly |two |three )?"
     r"(?:clash|clashes|attack|attacks|fighting|strike|strikes|raid|raids|explosion|explosions|"
     r"blast|blasts|incident|ambush|assault|shelling|bombing|bombardment|airstrike|airstrikes|"
     r"air strike|air strikes|operation|battle|gunfight|firefight|violence|confrontation)\b",
