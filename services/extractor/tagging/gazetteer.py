@@ -54,7 +54,7 @@ STOPWORDS = frozenset(
     abdullah abdel abdul said saeed salem salim hamid karim khalifa haftar sisi bashir
     burhan hemedti dagalo dbeibah sarraj bashagha fatima aisha maryam mariam zainab hamza
     bilal tariq faisal nasser kamal jamal adel bin ben ibn abu umm bou sidi ain bir wadi
-    jebel jabal ras tell tal kafr ezbet dar beni bani ouled awlad kom deir qasr ksar hai
+    jebel jabal ras tell tal kafr ezbet dar beni bani ouled awlad kom deir qasr ksar hai oued
     hope victory peace unity freedom liberty independence revolution dignity sahel metro
     salam nasr fath
     tahrir dawa"""
@@ -143,7 +143,8 @@ VERB_LOCATIVES = frozenset(
 LOCATIVE_FILLERS = frozenset(
     words(
         """the village villages town towns cities city area areas district districts locality
-    localities region regions provinces governorates states municipalities communes
+    localities region regions provinces governorates states municipalities communes downtown
+    central southern northern eastern western south north east west
     town's city's camp camps
     suburb suburbs neighbourhood neighborhood outskirts locality province governorate state
     wilaya commune municipality oasis desert port"""
@@ -189,6 +190,7 @@ class PlaceMention:
     border_ref: bool = False  # "the border with X", "crossed from X": X is not where it happened
     comma_child: bool = False  # "Tripoli, Lebanon", "Adri in Chad": a parent after a comma/"in"
     weak: bool = False  # introduced by a verb ("stormed X"), not a preposition
+    admin_word: bool = False  # "Gafsa governorate", "the province of Gafsa": the division
     link: str = ""  # "," or "in" between the mention before and this one, when comma_child
     qualified: bool = False  # followed by its parent in parentheses: "Tullus (Tulus, South Darfur)"
     origin: bool = False  # "from X", "to X": where people came from or went, not the scene
@@ -246,7 +248,7 @@ def loose_word(w: str) -> str:
     """A spelling-tolerant form of one word: doubled letters single, "ou" as "u", a final
     "h" after a vowel dropped. Transliterations write these at will: Saddada/Sadada,
     Watiyah/Watiya, Tawergha/Tawurgha is left to the skeleton."""
-    w = _DOUBLE_RE.sub(r"\1", w).replace("ou", "u")
+    w = _DOUBLE_RE.sub(r"\1", w).replace("ou", "u").replace("y", "i")
     if len(w) > 4 and w.endswith(("ah", "eh", "ih", "uh")):
         w = w[:-1]
     return w
@@ -394,6 +396,7 @@ class Gazetteer:
                 i += 1
                 continue
             found = None
+            fuzzy_found: tuple[int, str, list[Entry], bool] | None = None
             w0 = norms[i]
             longest = span_cache.get(w0)
             if longest is None:
@@ -416,14 +419,17 @@ class Gazetteer:
                 if cands:
                     found = (k, key, cands, False)
                     break
-                lk = loose(key)
+                lk = loose(key) if key not in STOPWORDS else ""
                 if lk in self.loose:
                     found = (k, key, self.loose[lk], False)
                     break
-                sk = skeleton(key)
-                if sk and sk in self.skeletons:
-                    found = (k, key, self.skeletons[sk], True)
-                    break
+                sk = skeleton(key) if key not in STOPWORDS else ""
+                if fuzzy_found is None and sk and sk in self.skeletons:
+                    # a spelling guess only if no shorter name matches as written ("Sheikh
+                    # Zuweid City" is Sheikh Zuweid, not the skeleton of "Sheikh Zayed City")
+                    fuzzy_found = (k, key, self.skeletons[sk], True)
+            if found is None:
+                found = fuzzy_found
             if found is None:
                 i += 1
                 continue
@@ -446,6 +452,12 @@ class Gazetteer:
             m.locative = _is_locative(tokens, i)
             m.weak = m.locative and i > 0 and tokens[i - 1].norm in VERB_LOCATIVES
             m.origin = i > 0 and tokens[i - 1].norm in ("from", "to", "towards", "toward")
+            nxt_norm = tokens[i + k].norm if i + k < n else ""
+            m.admin_word = nxt_norm in _DIVISION_WORDS or any(
+                t.norm in _DIVISION_WORDS for t in tokens[max(0, i - 3) : i]
+            )
+            if text and text.rfind("(", 0, first.start) > text.rfind(")", 0, first.start):
+                m.admin_word = True  # "(Dessa, Tillaberi)": a parent spec names divisions
             if not m.locative and out and i > 0:
                 # "in Hun and Waddan", "in Kasserine, Tunis and Gafsa": the list shares the "in"
                 prev = out[-1]
@@ -623,6 +635,7 @@ class Gazetteer:
             if (
                 e.kind == "place"
                 and e.population < 100_000
+                and not any(c.kind == "admin1" and c.cc == e.cc for c in m.candidates)
                 and not (
                     len(m.candidates) == 1
                     and m.locative
@@ -677,6 +690,8 @@ class Gazetteer:
             reasons.append((3.0, "admin1 named in text"))
         # a town and its homonymous province: prefer the town unless in parentheses
         kind_bonus = {"place": 0.5, "admin1": 0.3, "region": 0.4, "country": 1.0}[e.kind]
+        if e.kind == "admin1" and not m.parenthetical and not m.admin_word:
+            kind_bonus = -1.5  # "from Gafsa to Tunis": the town, not the governorate
         if m.parenthetical and e.kind == "admin1":
             kind_bonus = 0.8
         reasons.append((kind_bonus, "kind"))
@@ -776,6 +791,14 @@ _NAME_TAILS = frozenset(
     )
 )
 
+
+#: Words that say a name is the first-level division, not its capital.
+_DIVISION_WORDS = frozenset(
+    words(
+        """governorate governorates province provinces state states region regions wilaya
+        wilayat division"""
+    )
+)
 
 #: Lower-case last words of division names ("Northern state", "Tillaberi region").
 _ADMIN_WORDS = frozenset(
