@@ -628,6 +628,16 @@ class Gazetteer:
                 m.entry = None
                 m.resolution = f"rejected: spelling variant of {e.name} with no support in text"
                 continue
+            if (
+                e.kind == "place"
+                and e.cc not in FOCUS
+                and not ctx_cc.get(e.cc)
+                and (ctx_cc.most_common(1) or [("", 0)])[0][0] in FOCUS
+                and e.cc != source_country
+            ):
+                m.entry = None
+                m.resolution = f"rejected: {e.name} ({e.cc}) is far from the text's region"
+                continue
             if parent_cc and e.cc not in parent_cc and e.kind == "place":
                 m.entry = None
                 m.resolution = "rejected: its parent in parentheses is in another country"
@@ -681,6 +691,8 @@ class Gazetteer:
         reasons.append((pop, "population"))
         if e.cc in FOCUS:
             reasons.append((3.0, "focus region"))
+        elif not ctx_cc.get(e.cc):
+            reasons.append((-4.0, "outside the focus region, not named in text"))
         if source_country and e.cc == source_country:
             reasons.append((2.0, "source country"))
         c = ctx_cc.get(e.cc, 0)
