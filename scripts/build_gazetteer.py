@@ -146,6 +146,24 @@ def _key(name: str) -> str:
 _QUALIFIER_RE = re.compile(r"\s*\([^)]*\)")
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a repeated key: a second "TN:" would silently replace the
+    first country's places."""
+
+
+def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for k, _ in node.value:
+        key = loader.construct_object(k, deep=deep)
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r} at {k.start_mark}")
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
 def load_regional(directory: Path) -> list[dict[str, Any]]:
     """Curated places of ``places/*.yaml``: ``{CC: {admin1: {"Name|Alias|...": spec}}}``.
 
@@ -155,7 +173,7 @@ def load_regional(directory: Path) -> list[dict[str, Any]]:
     """
     out: list[dict[str, Any]] = []
     for path in sorted(directory.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text("utf-8")) or {}
+        data = yaml.load(path.read_text("utf-8"), Loader=_UniqueKeyLoader) or {}
         for cc, divisions in data.items():
             for admin1, table in (divisions or {}).items():
                 for names, spec in (table or {}).items():
