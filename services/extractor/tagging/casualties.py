@@ -96,7 +96,8 @@ _NAME_HEADS = frozenset(
 _KILL_PASSIVE = frozenset(
     words(
         """killed dead died slain executed beheaded massacred perished drowned murdered
-        assassinated lynched fatalities fatality deaths death bodies corpses dies"""
+        assassinated lynched fatalities fatality deaths death bodies corpses dies murders
+        killings executions"""
     )
 )
 _INJ_PASSIVE = frozenset(
@@ -266,7 +267,7 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
         k = idx + 1
         steps = 0
         subset = False
-        while j < n and steps < 12:
+        while j < n and steps < 15:
             w = low[j]
             if k < len(numbers) and numbers[k][0] == j:
                 link = low[j - 1] if j > 0 else ""
@@ -312,6 +313,9 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
             has_object = has_object or (nxt_w in _UNITS and nxt_w != "one")
             if w in ("killed", "shot", "executed", "murdered", "beheaded") and has_object:
                 break  # "15 militiamen shot and killed a farmer": the number is the agent
+            if w == "fatal" and nxt_w.startswith(("gunshot", "wound", "injur", "shot")):
+                cue = ("killed", j)  # "four migrants suffered fatal gunshot wounds"
+                break
             if w == "blew" and nxt_w in ("themselves", "himself", "herself"):
                 cue = ("killed", j)  # "two of the attackers blew themselves up"
                 break
@@ -404,6 +408,9 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
         m = _SINGLE_KILLED_RE.search(sentence)
         if m:
             count, end = 1, m.end()
+            of = _OF_PHRASE_RE.match(sentence, end)
+            if of:
+                end = of.end()  # "a member of the Fulani community": who the victim was
             # "His body, along with two others, was found"; "was killed, along with another"
             along = _ALONG_RE.search(sentence, m.start(), min(len(sentence), m.end() + 40))
             if along:
@@ -664,6 +671,7 @@ _PERP_KILLED_RE = re.compile(
     r"was (?:himself |herself )?(?:shot dead|killed|shot and killed)\b",
     re.I,
 )
+_OF_PHRASE_RE = re.compile(r" of (?:the |a |an )?(?:[\w'-]+ ){0,4}[\w'-]+")
 _ALONG_RE = re.compile(r"\balong with (\w+) (?:others?|[a-z]+)", re.I)
 
 #: Singular victims a numberless sentence can name.
@@ -693,7 +701,10 @@ _SINGLE_KILLED_RE = re.compile(
     r"|\b(?:he|she|the victim) (?:later |subsequently )?died\b"
     r"|\b(?:killed|shot dead|murdered|stabbed|assassinated) (?:his|her) (?!\w+s\b)\w+\b"
     r"|\b(?:found|discovered|recovered|retrieved) the (?:dead )?body of\b"
+    r"|^(?:[A-Z][\w-]* )?(?:" + _ONE_NOUNS + r")(?: [^.,;]{0,50}?)? "
+    r"(?:killed|assassinated|shot dead|executed|murdered)\b"
     r"|\b(?:killing|killed|murdered|assassinated|executed|beheaded)"
+    r"(?: and [a-z]+(?: the body of)?)?"
     r"(?: on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))? (?:a|an|one)"
     r"(?: [a-z-]+){0,2} (?:" + _ONE_NOUNS + r")\b"
     r"|\b(?:killing|killed) (?:him|her)\b|\b(?:leaving|left) (?:him|her) dead\b"

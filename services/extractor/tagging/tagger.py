@@ -104,6 +104,8 @@ _VICTIM_CLASSES = (
 
 def _victim_class(phrase: str) -> str:
     low = phrase.lower()
+    if any(w in low for w in ("community", "family", "tribe", "clan", "civilian")):
+        return "civ"  # "a member of the Fulani community"
     for name, stems in _VICTIM_CLASSES:
         if any(s in low for s in stems):
             return name
