@@ -984,6 +984,8 @@ def _new_place(d: _Draft, places: list[PlaceMention]) -> bool:
         e = p.entry
         if e is None or e.kind != "place" or any(k.id == e.id for k in fine_known):
             continue
+        if p.origin or p.border_ref:
+            continue  # "a militia from Misrata", "retreat from Derna": not where it happened
         if not fine_known and any(
             k.cc == e.cc and (k.kind == "country" or k.admin1 == e.admin1) for k in known
         ):
