@@ -834,6 +834,8 @@ class Tagger:
         for a in actors:
             if not a.generic and a.definition.country:
                 ctx[a.definition.country] += 1
+            elif not a.generic and a.definition.id in _ACTOR_HOME:
+                ctx[_ACTOR_HOME[a.definition.id]] += 1
         if title:
             ttoks = tokenize(title)
             for p in self.gazetteer.find(title, ttoks):
@@ -896,6 +898,22 @@ class Tagger:
                 tags.add("terrorism")
         return tags
 
+
+#: Where transnational groups mostly act: weak evidence of the country when nothing else
+#: names it (their actor entries carry no country, which would misname them abroad).
+_ACTOR_HOME = {
+    "ansar_dine": "ML",
+    "al_mourabitoun": "ML",
+    "katiba_macina": "ML",
+    "jnim": "ML",
+    "ansarul_islam": "BF",
+    "islamic_state_west_africa": "NG",
+    "boko_haram": "NG",
+    "al_shabaab": "SO",
+    "jund_al_khilafa": "DZ",
+    "dozo_militia": "ML",
+    "unamid": "SD",
+}
 
 #: Words that imply a country: demonyms and adjectives, leaders, missions, institutions.
 _CTX_WORDS = {**COUNTRY_CUES, **COUNTRY_ADJECTIVES}
