@@ -9,6 +9,8 @@ import pytest
 from services.extractor.errors import ExtractorError
 from services.extractor.tagpool import TaggingPool
 
+pytestmark = pytest.mark.integration
+
 DIES = [sys.executable, "-c", "import sys; sys.exit(3)"]
 HANGS = [
     sys.executable,
