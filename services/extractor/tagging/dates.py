@@ -145,7 +145,7 @@ def find_dates(text: str, published: dt.date | None, offset: int = 0) -> list[Da
             elif published is not None:
                 relative = True
                 date = _safe_date(published.year, month, day)
-                if date is not None and date > published + dt.timedelta(days=2):
+                if date is not None and date > published + dt.timedelta(days=7):
                     date = _safe_date(published.year - 1, month, day)
         elif g["month3"]:
             date = _safe_date(int(g["year3"]), _month(g["month3"]), 1)

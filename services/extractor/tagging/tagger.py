@@ -300,7 +300,15 @@ class Tagger:
             if unreal_only and self.keep_unreal:
                 cls = classify(unreal_cues, kinds, killed=killed, injured=injured)
             past = "past" in real or "judicial" in real
-            old_year = any(
+            dated_now = any(
+                m.date is not None
+                and pub is not None
+                and m.precision == "day"
+                and not m.relative  # "On 4 January 2023", not "on Friday"
+                and abs((pub - m.date).days) <= BACKGROUND_DAYS
+                for m in s_dates
+            )
+            old_year = not dated_now and any(
                 m.date is not None
                 and pub is not None
                 and m.precision in ("year", "month")

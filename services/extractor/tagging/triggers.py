@@ -313,6 +313,8 @@ CUES: dict[str, re.Pattern[str]] = {
         r"blocked the (?:[\w-]+ ){0,2}(?:post|offices?|entrance|headquarters|building|factory|port|"
         r"site|mine|gate|metro|station)",
         r"staged a sit",
+        r"unrest (?:was |were |has been |had been )?(?:also )?(?:reported|broke out|erupted|"
+        r"continued|spread)",
         r"strik(?:ed)",
         r"gathered in",
         r"a march",
@@ -468,7 +470,7 @@ CUES: dict[str, re.Pattern[str]] = {
         r"plunder(?:ed|ing)",
         r"pillag(?:ed|ing)",
         r"ransack(?:ed|ing)",
-        r"(?:burn(?:ed|t)|torched|destroyed|demolished|set fire to|set ablaze) (?:\w+ ){0,3}"
+        r"(?:burn(?:ed|t)|torched|destroyed|demolished|set fire to|set ablaze) (?:[\w'-]+ ){0,4}"
         r"(?:houses|homes|shops|property|properties|huts|crops|farms|vehicles?|cars?|market|"
         r"buildings?|shelters?|offices?|schools?|church|churches|mosques?|shrines?|tombs?|"
         r"villages?)",
