@@ -23,7 +23,7 @@ from typing import Any
 from newswatch.query import ast
 from newswatch.query.fields import TEXT_COLUMNS
 
-__all__ = ["SqlQuery", "compile_sql", "fts_highlight_expression", "fts_phrase"]
+__all__ = ["SqlQuery", "compile_sql", "fts_highlight_expression", "fts_phrase", "required_fts"]
 
 _ARTICLE_COLUMNS = {"published_at": "a.published_at", "word_count": "a.word_count"}
 _EVENT_COLUMNS = {
@@ -40,10 +40,18 @@ _MAX_CHAR = "\U0010ffff"
 
 @dataclass
 class SqlQuery:
-    """A WHERE clause over ``idx_articles a`` and its parameters."""
+    """A WHERE clause over ``idx_articles a`` and its parameters.
+
+    When every hit must match a full-text expression, ``fts`` is that expression and ``rest``
+    (with ``rest_params``) the remaining conditions in per-row *check* form (None: no more),
+    so the index can drive the query from FTS5 and rank with ``bm25`` over its matches.
+    """
 
     where: str
     params: list[Any] = field(default_factory=list)
+    fts: str | None = None
+    rest: str | None = None
+    rest_params: list[Any] = field(default_factory=list)
 
 
 def fts_phrase(node: ast.Text) -> str:
@@ -76,57 +84,85 @@ def _epoch(value: float | dt.datetime) -> float:
 
 
 class _Compiler:
+    """Conditions come in two forms. The *driver* form ``a.doc IN (SELECT …)`` lets SQLite
+    iterate a selective set (an FTS5 doclist, an index range) and look articles up by key; the
+    *check* form ``EXISTS (… = a.doc)`` is a primary-key seek per candidate row. Each AND uses
+    one driver (full text first, then a keyword, then an event condition) and checks the rest,
+    so a broad keyword or event condition never has to be materialised whole. Full-text
+    conditions are always in the IN form (see ``match``)."""
+
     def __init__(self, now: dt.datetime) -> None:
         self.now = now
         self.params: list[Any] = []
 
-    def match(self, expression: str) -> str:
+    def match(self, expression: str, driver: bool) -> str:
+        # Always the IN form: FTS5 re-reads a term's whole doclist per query, so a per-row
+        # EXISTS would cost that once per candidate; IN reads it once (as driver or as a set).
         self.params.append(expression)
         return "a.doc IN (SELECT rowid FROM idx_fts WHERE idx_fts MATCH ?)"
 
-    def article(self, node: ast.Node) -> str:
+    def article(self, node: ast.Node, driver: bool = True) -> str:
         if isinstance(node, ast.MatchAll):
             return "1"
         if _text_only(node):
-            return self.match(_fts(node))
+            return self.match(_fts(node), driver)
         if isinstance(node, ast.And):
-            return self._and(node)
+            return self._and(node, driver)
         if isinstance(node, ast.Or):
-            return "(" + " OR ".join(self.article(c) for c in node.children) + ")"
+            return "(" + " OR ".join(self.article(c, driver) for c in node.children) + ")"
         if isinstance(node, ast.Not):
-            return "NOT " + self.article(node.child)
+            return "NOT " + self.article(node.child, False)
         if isinstance(node, ast.EventMatch):
-            return f"a.doc IN (SELECT e.doc FROM idx_events e WHERE {self.event(node.child)})"
+            if driver:
+                return self._event_driver(node.child)
+            condition = self.event(node.child)
+            return f"EXISTS (SELECT 1 FROM idx_events e WHERE e.doc = a.doc AND {condition})"
         if isinstance(node, ast.Keyword):
-            return f"a.doc IN (SELECT doc FROM idx_keys WHERE {self._keyword(node)})"
+            if driver:
+                return f"a.doc IN (SELECT doc FROM idx_keys WHERE {self._keyword(node)})"
+            return f"EXISTS (SELECT 1 FROM idx_keys WHERE {self._keyword(node)} AND doc = a.doc)"
         if isinstance(node, ast.Range):
             return self._range(_ARTICLE_COLUMNS[node.key], node)
         raise TypeError(f"cannot compile {node!r} at article level")
 
-    def _and(self, node: ast.And) -> str:
+    def _and(self, node: ast.And, driver: bool) -> str:
         text = [c for c in node.children if _text_only(c)]
         negated_text = [c for c in node.children if isinstance(c, ast.Not) and _text_only(c.child)]
         parts: list[str] = []
         if text:
-            expression = " AND ".join(_fts(c) for c in text)
-            for neg in negated_text:
-                expression = f"({expression}) NOT {_fts(neg.child)}"
-            parts.append(self.match(expression))
+            parts.append(self.match(required_fts(node) or "", driver))
+            merged = {id(c) for c in text} | {id(c) for c in negated_text}
+            rest = [c for c in node.children if id(c) not in merged]
+            driver = False
         else:
-            negated_text = []
-        merged = {id(c) for c in text} | {id(c) for c in negated_text}
-        for child in node.children:
-            if id(child) in merged:
-                continue
-            parts.append(self.article(child))
+            rest = list(node.children)
+        if driver:
+            rest.sort(key=_driver_rank)
+        for child in rest:
+            parts.append(self.article(child, driver and _driver_rank(child) < 9))
+            driver = False
         return "(" + " AND ".join(parts) + ")"
 
-    def _keyword(self, node: ast.Keyword) -> str:
+    def _event_driver(self, child: ast.Node) -> str:
+        """Drive an event condition from its keyword (an index range of idx_event_keys) when it
+        has one, else from idx_events (whose fatalities index serves ``fatalities:>=n``)."""
+        members = child.children if isinstance(child, ast.And) else (child,)
+        key = next((c for c in members if isinstance(c, ast.Keyword) and not c.prefix), None)
+        if key is None:
+            return f"a.doc IN (SELECT e.doc FROM idx_events e WHERE {self.event(child)})"
+        keyword = self._keyword(key, "k.")
+        others = " AND ".join(self.event(c) for c in members if c is not key) or "1"
+        return (
+            "a.doc IN (SELECT e.doc FROM idx_event_keys k JOIN idx_events e "
+            f"ON e.doc = k.doc AND e.n = k.n WHERE {keyword} AND {others})"
+        )
+
+    def _keyword(self, node: ast.Keyword, table: str = "") -> str:
         if node.prefix:
             self.params.extend([node.key, node.value, node.value + _MAX_CHAR])
-            return "key = ? AND value >= ? AND value < ?"
+            return f"{table}key = ? AND {table}value >= ? AND {table}value < ?"
         self.params.extend([node.key, node.value])
-        return "key = ? AND value = ?"
+        return f"{table}key = ? AND {table}value = ?"
 
     def _range(self, column: str, node: ast.Range) -> str:
         conds = [f"{column} IS NOT NULL"]
@@ -148,9 +184,9 @@ class _Compiler:
             return "(" + " OR ".join(self.event(c) for c in node.children) + ")"
         if isinstance(node, ast.Keyword):
             return (
-                "(e.doc, e.n) IN (SELECT doc, n FROM idx_event_keys WHERE "
+                "EXISTS (SELECT 1 FROM idx_event_keys WHERE "
                 + self._keyword(node)
-                + ")"
+                + " AND doc = e.doc AND n = e.n)"
             )
         if isinstance(node, ast.Bool):
             self.params.append(1 if node.value else 0)
@@ -160,11 +196,66 @@ class _Compiler:
         raise TypeError(f"cannot compile {node!r} inside an event")
 
 
+def _driver_rank(node: ast.Node) -> int:
+    """Which AND child should drive: lower is better; 9 = never (a scan would be no better)."""
+    if isinstance(node, ast.Keyword):
+        return 1 if not node.prefix else 3
+    if isinstance(node, ast.EventMatch):
+        return 2
+    if isinstance(node, ast.Or):
+        return 4 if all(_driver_rank(c) < 9 for c in node.children) else 9
+    if isinstance(node, ast.And):
+        return min((_driver_rank(c) for c in node.children), default=9)
+    return 9
+
+
+def required_fts(node: ast.Node) -> str | None:
+    """An FTS5 expression every hit of ``node`` matches (its full-text part under the top AND),
+    or None. The embedded index ranks and counts by it directly when the rest is a filter."""
+    if _text_only(node):
+        return _fts(node)
+    if not isinstance(node, ast.And):
+        return None
+    text = [c for c in node.children if _text_only(c)]
+    if not text:
+        return None
+    expression = " AND ".join(_fts(c) for c in text)
+    for child in node.children:
+        if isinstance(child, ast.Not) and _text_only(child.child):
+            expression = f"({expression}) NOT {_fts(child.child)}"
+    return expression
+
+
+def _rest(node: ast.Node) -> ast.Node:
+    """``node`` without the part ``required_fts`` covers."""
+    if _text_only(node):
+        return ast.MatchAll()
+    assert isinstance(node, ast.And)
+    rest = [
+        c
+        for c in node.children
+        if not _text_only(c) and not (isinstance(c, ast.Not) and _text_only(c.child))
+    ]
+    if not rest:
+        return ast.MatchAll()
+    return rest[0] if len(rest) == 1 else ast.And(tuple(rest))
+
+
 def compile_sql(query: ast.Query, *, now: dt.datetime | None = None) -> SqlQuery:
-    """The WHERE clause (over ``idx_articles a``) selecting the query's hits."""
-    compiler = _Compiler(now or dt.datetime.now(dt.UTC))
+    """The WHERE clause (over ``idx_articles a``) selecting the query's hits, plus the
+    required full-text part and the rest (``SqlQuery.fts``, ``.rest``/``.rest_params``)."""
+    moment = now or dt.datetime.now(dt.UTC)
+    compiler = _Compiler(moment)
     where = compiler.article(query.root)
-    return SqlQuery(where, compiler.params)
+    fts = required_fts(query.root)
+    rest_where, rest_params = None, []
+    if fts is not None:
+        rest_node = _rest(query.root)
+        if not isinstance(rest_node, ast.MatchAll):
+            rest_compiler = _Compiler(moment)
+            rest_where = rest_compiler.article(rest_node, driver=False)
+            rest_params = rest_compiler.params
+    return SqlQuery(where, compiler.params, fts, rest_where, rest_params)
 
 
 def fts_highlight_expression(query: ast.Query) -> str | None:

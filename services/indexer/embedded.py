@@ -23,7 +23,7 @@ from newswatch.errors import IndexError_
 from newswatch.query.analysis import FTS_TOKENIZE
 from newswatch.query.ast import Query
 from newswatch.query.filters import Filters
-from newswatch.query.sqlite import compile_sql, fts_highlight_expression
+from newswatch.query.sqlite import SqlQuery, compile_sql, fts_highlight_expression
 from services.indexer.index import (
     DEFAULT_HIGHLIGHT,
     HIT_EXCLUDES,
@@ -48,10 +48,13 @@ CREATE TABLE IF NOT EXISTS idx_articles (
     doc INTEGER PRIMARY KEY,
     article_id TEXT NOT NULL UNIQUE,
     published_at REAL,
-    word_count INTEGER NOT NULL DEFAULT 0,
-    data TEXT NOT NULL
+    word_count INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS idx_articles_published ON idx_articles (published_at);
+CREATE TABLE IF NOT EXISTS idx_docs (
+    doc INTEGER PRIMARY KEY,
+    data TEXT NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS idx_fts USING fts5 (
     title, summary, text, tokenize = '{FTS_TOKENIZE}'
 );
@@ -145,8 +148,10 @@ def write_documents(conn: sqlite3.Connection, docs: Sequence[dict[str, Any]]) ->
         conn.executemany("DELETE FROM idx_events WHERE doc = ?", old)
         conn.executemany("DELETE FROM idx_event_keys WHERE doc = ?", old)
         conn.executemany("DELETE FROM idx_articles WHERE doc = ?", old)
+        conn.executemany("DELETE FROM idx_docs WHERE doc = ?", old)
     (next_doc,) = conn.execute("SELECT COALESCE(MAX(doc), 0) + 1 FROM idx_articles").fetchone()
     articles: list[tuple[Any, ...]] = []
+    stored_docs: list[tuple[Any, ...]] = []
     fts: list[tuple[Any, ...]] = []
     keys: list[tuple[Any, ...]] = []
     events: list[tuple[Any, ...]] = []
@@ -158,14 +163,9 @@ def write_documents(conn: sqlite3.Connection, docs: Sequence[dict[str, Any]]) ->
             next_doc += 1
         stored = {k: v for k, v in doc.items() if k not in HIT_EXCLUDES}
         articles.append(
-            (
-                number,
-                article_id,
-                _epoch(doc.get("published_at")),
-                int(doc.get("word_count") or 0),
-                json.dumps(stored, ensure_ascii=False, separators=(",", ":")),
-            )
+            (number, article_id, _epoch(doc.get("published_at")), int(doc.get("word_count") or 0))
         )
+        stored_docs.append((number, json.dumps(stored, ensure_ascii=False, separators=(",", ":"))))
         fts.append(
             (number, doc.get("title") or "", doc.get("summary") or "", doc.get("text") or "")
         )
@@ -189,10 +189,10 @@ def write_documents(conn: sqlite3.Connection, docs: Sequence[dict[str, Any]]) ->
             for key, values in event.get("keys", {}).items():
                 event_keys.extend((key, value, number, n) for value in values)
     conn.executemany(
-        "INSERT INTO idx_articles (doc, article_id, published_at, word_count, data) "
-        "VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO idx_articles (doc, article_id, published_at, word_count) VALUES (?, ?, ?, ?)",
         articles,
     )
+    conn.executemany("INSERT INTO idx_docs (doc, data) VALUES (?, ?)", stored_docs)
     conn.executemany("INSERT INTO idx_fts (rowid, title, summary, text) VALUES (?, ?, ?, ?)", fts)
     conn.executemany("INSERT OR IGNORE INTO idx_keys (key, value, doc) VALUES (?, ?, ?)", keys)
     conn.executemany(
@@ -272,6 +272,7 @@ class EmbeddedIndex(Index):
                     ("idx_events", "doc"),
                     ("idx_event_keys", "doc"),
                     ("idx_articles", "doc"),
+                    ("idx_docs", "doc"),
                 ):
                     conn.execute(f"DELETE FROM {table} WHERE {column} = ?", row)
                 removed += 1
@@ -282,7 +283,8 @@ class EmbeddedIndex(Index):
     def get(self, article_id: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._conn.execute(
-                "SELECT a.data, f.summary, f.text FROM idx_articles a "
+                "SELECT d.data, f.summary, f.text FROM idx_articles a "
+                "JOIN idx_docs d ON d.doc = a.doc "
                 "JOIN idx_fts f ON f.rowid = a.doc WHERE a.article_id = ?",
                 (article_id,),
             ).fetchone()
@@ -301,9 +303,14 @@ class EmbeddedIndex(Index):
     ) -> int:
         sql = compile_sql(prepare(query, filters), now=now)
         with self._lock:
-            (total,) = self._conn.execute(
-                f"SELECT COUNT(*) FROM idx_articles a WHERE {sql.where}", sql.params
-            ).fetchone()
+            return self._count(sql)
+
+    def _count(self, sql: SqlQuery) -> int:
+        if sql.fts is not None and sql.rest is None:
+            statement, args = "SELECT COUNT(*) FROM idx_fts WHERE idx_fts MATCH ?", [sql.fts]
+        else:
+            statement, args = f"SELECT COUNT(*) FROM idx_articles a WHERE {sql.where}", sql.params
+        (total,) = self._conn.execute(statement, args).fetchone()
         return int(total)
 
     def search(
@@ -323,51 +330,79 @@ class EmbeddedIndex(Index):
         positive = fts_highlight_expression(parsed)
         try:
             with self._lock:
-                (total,) = self._conn.execute(
-                    f"SELECT COUNT(*) FROM idx_articles a WHERE {sql.where}", sql.params
-                ).fetchone()
-                rows = self._page(sql.where, sql.params, positive, sort, offset, size)
-                snippets = self._snippets(positive, [r[0] for r in rows], highlight)
+                total = self._count(sql)
+                rows = self._page(sql, positive, sort, offset, size)
+                docs = [r[0] for r in rows]
+                data = self._documents(docs)
+                snippets = self._snippets(positive, docs, highlight)
+                hits = []
+                for doc, _article_id, score in rows:
+                    document = json.loads(data[doc])
+                    snippet = snippets.get(doc) or fallback_snippet(self._texts(doc))
+                    hits.append(Hit(document["article_id"], score, document, snippet))
                 found_facets = self._facets(sql.where, sql.params) if facets else None
         except sqlite3.OperationalError as exc:
             raise IndexError_(f"embedded search failed for {parsed.source!r}: {exc}") from exc
-        hits = []
-        for doc, _article_id, data, score in rows:
-            document = json.loads(data)
-            snippet = snippets.get(doc) or fallback_snippet(self._texts(doc))
-            hits.append(Hit(document["article_id"], score, document, snippet))
         return SearchResult(int(total), hits, found_facets)
 
+    def _documents(self, docs: list[int]) -> dict[int, str]:
+        if not docs:
+            return {}
+        marks = ",".join("?" * len(docs))
+        rows = self._conn.execute(
+            f"SELECT doc, data FROM idx_docs WHERE doc IN ({marks})", docs
+        ).fetchall()
+        return {int(doc): data for doc, data in rows}
+
     def _page(
-        self,
-        where: str,
-        params: list[Any],
-        positive: str | None,
-        sort: Sort,
-        offset: int,
-        size: int,
-    ) -> list[tuple[int, str, str, float | None]]:
+        self, sql: SqlQuery, positive: str | None, sort: Sort, offset: int, size: int
+    ) -> list[tuple[int, str, float | None]]:
         if size <= 0:
             return []
         newest = "a.published_at IS NULL, a.published_at DESC, a.article_id"
         oldest = "a.published_at IS NULL, a.published_at ASC, a.article_id"
-        if sort == "relevance" and positive is not None:
-            sql = (
-                "SELECT a.doc, a.article_id, a.data, -s.score FROM idx_articles a "
+        if sort == "relevance" and sql.fts is not None and sql.rest is None:
+            # Pure full text: FTS5 ranks its own matches; articles are looked up for the page.
+            ranked = self._conn.execute(
+                f"SELECT rowid, -bm25(idx_fts, {BM25_WEIGHTS}) FROM idx_fts WHERE idx_fts MATCH ? "
+                f"ORDER BY bm25(idx_fts, {BM25_WEIGHTS}), rowid DESC LIMIT ? OFFSET ?",
+                [sql.fts, size, offset],
+            ).fetchall()
+            ids = dict(
+                self._conn.execute(
+                    "SELECT doc, article_id FROM idx_articles WHERE doc IN "
+                    f"({','.join('?' * len(ranked))})",
+                    [doc for doc, _ in ranked],
+                ).fetchall()
+            )
+            return [(int(doc), ids[doc], float(score)) for doc, score in ranked if doc in ids]
+        if sort == "relevance" and sql.fts is not None:
+            # Every hit matches sql.fts: FTS5 drives, ranks with bm25, the rest filters.
+            statement = (
+                f"SELECT a.doc, a.article_id, -bm25(idx_fts, {BM25_WEIGHTS}) AS score "
+                "FROM idx_fts f JOIN idx_articles a ON a.doc = f.rowid "
+                f"WHERE idx_fts MATCH ? AND {sql.rest or '1'} "
+                f"ORDER BY score DESC, {newest} LIMIT ? OFFSET ?"
+            )
+            args = [sql.fts, *sql.rest_params, size, offset]
+        elif sort == "relevance" and positive is not None:
+            # Full text only under an OR: score the articles that match any positive term.
+            statement = (
+                "SELECT a.doc, a.article_id, -s.score FROM idx_articles a "
                 "LEFT JOIN (SELECT rowid AS doc, "
                 f"bm25(idx_fts, {BM25_WEIGHTS}) AS score FROM idx_fts WHERE idx_fts MATCH ?) s "
-                f"ON s.doc = a.doc WHERE {where} "
+                f"ON s.doc = a.doc WHERE {sql.where} "
                 f"ORDER BY s.score IS NULL, s.score, {newest} LIMIT ? OFFSET ?"
             )
-            args = [positive, *params, size, offset]
+            args = [positive, *sql.params, size, offset]
         else:
             order = oldest if sort == "oldest" else newest
-            sql = (
-                "SELECT a.doc, a.article_id, a.data, NULL FROM idx_articles a "
-                f"WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
+            statement = (
+                "SELECT a.doc, a.article_id, NULL FROM idx_articles a "
+                f"WHERE {sql.where} ORDER BY {order} LIMIT ? OFFSET ?"
             )
-            args = [*params, size, offset]
-        return [tuple(r) for r in self._conn.execute(sql, args).fetchall()]
+            args = [*sql.params, size, offset]
+        return [tuple(r) for r in self._conn.execute(statement, args).fetchall()]
 
     def _snippets(
         self, positive: str | None, docs: list[int], highlight: tuple[str, str]
@@ -398,23 +433,28 @@ class EmbeddedIndex(Index):
         return {"summary": row[0], "text": row[1]} if row else {}
 
     def _facets(self, where: str, params: list[Any]) -> Facets:
-        hits = f"SELECT a.doc FROM idx_articles a WHERE {where}"
-        types = self._conn.execute(
-            f"SELECT event_type, COUNT(DISTINCT doc) FROM idx_events WHERE doc IN ({hits}) "
-            "GROUP BY event_type",
+        # The hits once, into a temporary table (not the shared file): three aggregates read it.
+        self._conn.execute("DROP TABLE IF EXISTS temp.nw_hits")
+        self._conn.execute("CREATE TEMP TABLE nw_hits (doc INTEGER PRIMARY KEY, published_at REAL)")
+        self._conn.execute(
+            f"INSERT INTO nw_hits SELECT a.doc, a.published_at FROM idx_articles a WHERE {where}",
             params,
-        ).fetchall()
-        countries = self._conn.execute(
-            f"SELECT value, COUNT(*) FROM idx_keys WHERE key = 'country' AND doc IN ({hits}) "
-            "GROUP BY value",
-            params,
-        ).fetchall()
-        days = self._conn.execute(
-            "SELECT strftime('%Y-%m-%d', a.published_at, 'unixepoch') AS day, COUNT(*) "
-            f"FROM idx_articles a WHERE a.published_at IS NOT NULL AND ({where}) "
-            "GROUP BY day ORDER BY day",
-            params,
-        ).fetchall()
+        )
+        try:
+            types = self._conn.execute(
+                "SELECT e.event_type, COUNT(DISTINCT e.doc) FROM nw_hits h "
+                "CROSS JOIN idx_events e ON e.doc = h.doc GROUP BY e.event_type"
+            ).fetchall()
+            countries = self._conn.execute(
+                "SELECT k.value, COUNT(*) FROM nw_hits h CROSS JOIN idx_keys k "
+                "ON k.doc = h.doc AND k.key = 'country' GROUP BY k.value"
+            ).fetchall()
+            days = self._conn.execute(
+                "SELECT strftime('%Y-%m-%d', published_at, 'unixepoch') AS day, COUNT(*) "
+                "FROM nw_hits WHERE published_at IS NOT NULL GROUP BY day ORDER BY day"
+            ).fetchall()
+        finally:
+            self._conn.execute("DROP TABLE IF EXISTS temp.nw_hits")
         return Facets(
             event_types=_top([(k, c) for k, c in types]),
             countries=_top([(k.upper(), c) for k, c in countries]),

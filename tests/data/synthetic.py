@@ -1,12 +1,15 @@
 """Synthetic articles in bulk, for the crash test and the benchmark (deterministic by seed).
 
-Built from the search corpus's vocabulary of places, actors and event types, with varied words
-so the full-text index has realistic posting lists.
+Built from the search corpus's places, actors and event types; text is drawn from a 4,000-word
+vocabulary with Zipf frequencies (domain words at ranks 10-1000, pseudo-words in the tail), so
+the full-text index has realistic posting lists: common words in most articles, most words in
+few.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from collections.abc import Iterator
 
@@ -99,6 +102,29 @@ WORDS = [
     "base",
 ]
 BASE = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+_SYLLABLES = ("ka", "ri", "mo", "ta", "le", "sun", "dar", "bel", "ni", "ho", "zu", "fa", "gel",
+              "am", "tor", "wi", "pe", "sha", "lo", "qu")
+
+
+def _vocabulary(size: int = 4000) -> list[str]:
+    """Domain words spread over the first ranks, pseudo-words for the long tail."""
+    rng = random.Random(1)
+    made: list[str] = []
+    seen = set(WORDS)
+    while len(made) < size - len(WORDS):
+        word = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))
+        if word not in seen:
+            seen.add(word)
+            made.append(word)
+    vocabulary = made
+    for i, word in enumerate(WORDS):  # domain word i lands at rank ~ 10 + 12·i
+        vocabulary.insert(min(len(vocabulary), 10 + 12 * i), word)
+    return vocabulary
+
+
+VOCABULARY = _vocabulary()
+#: Zipf (s = 1) weights over VOCABULARY: word frequencies as in running text.
+_CUMULATIVE = list(itertools.accumulate(1.0 / (rank + 1) for rank in range(len(VOCABULARY))))
 
 
 def _event(rng: random.Random) -> Event:
@@ -142,8 +168,8 @@ def synthetic_articles(n: int, *, seed: int = 7, words: int = 250) -> Iterator[A
         url = f"https://synthetic.example.org/{seed}/{i}"
         events = [_event(rng) for _ in range(rng.choice([0, 1, 1, 2, 3]))]
         places = {e.location.name for e in events if e.location} | {rng.choice(list(PLACES))}
-        body = " ".join(rng.choice(WORDS) for _ in range(words))
-        title = " ".join(rng.choice(WORDS) for _ in range(7)).capitalize()
+        body = " ".join(rng.choices(VOCABULARY, cum_weights=_CUMULATIVE, k=words))
+        title = " ".join(rng.choices(VOCABULARY, cum_weights=_CUMULATIVE, k=7)).capitalize()
         published = BASE + dt.timedelta(minutes=rng.randint(0, 365 * 24 * 60))
         source: Source = rng.choice(sources)
         yield Article(
