@@ -133,6 +133,7 @@ class CasualtyMention:
     end: int
     total: bool = False  # a death toll / total figure: overrides the other counts
     zero: bool = False  # an explicit "no casualties"
+    side: str = ""  # whose dead, when the phrase does not say ("state", "armed", "civ")
 
 
 @dataclass(slots=True)
@@ -387,6 +388,8 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
                 break
         start = ws[first_i].start
         end = ws[last_i].end
+        if _INCLUDING_ATTACKERS_RE.match(sentence, end):
+            total = True  # "killing 37 people including the attackers": everyone, once
         out.append(
             CasualtyMention(
                 kind,
@@ -669,6 +672,11 @@ _ZERO_RE = re.compile(
 _PERP_KILLED_RE = re.compile(
     r"\b(?:before|after|when|until|as) (?:he|she|the (?:gunman|attacker|assailant|bomber)) "
     r"was (?:himself |herself )?(?:shot dead|killed|shot and killed)\b",
+    re.I,
+)
+_INCLUDING_ATTACKERS_RE = re.compile(
+    r"[^.;]{0,12}?\b(?:including|among them) (?:the |all |both )?(?:\w+ )?"
+    r"(?:attackers?|bombers?|assailants?|gunm[ae]n|militants?|perpetrators?)\b",
     re.I,
 )
 _OF_PHRASE_RE = re.compile(r" of (?:the |a |an )?(?:[\w'-]+ ){0,4}[\w'-]+")

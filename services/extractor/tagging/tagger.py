@@ -250,6 +250,7 @@ class Tagger:
             if cas:
                 # "the killing of a French tourist in 2014": a death recalled, not counted
                 cas = [c for c in cas if not _PAST_YEAR_AFTER_RE.match(text, c.end)]
+            _infer_sides(cas, s_actors)
             killed = sum(c.count for c in cas if c.kind == "killed")
             if not killed and "agreement" in real:
                 _agreement_first(s_hits, real, s.text, s.start)
@@ -1037,6 +1038,11 @@ _CARRY_SUBS = frozenset(
         "Abduction/forced disappearance",
     }
 )
+_RESPONSE_RE = re.compile(
+    r"\b(?:respond\w*|intervention|intervened|retaliat\w*|pursu\w*|counter-?attack\w*|"
+    r"repell?\w*|fought back)\b",
+    re.I,
+)
 _ELSEWHERE_RE = re.compile(
     r"\b(?:later|separately|elsewhere|meanwhile|in another|in a separate|another attack|"
     r"the next day|the following day|a day later|earlier)\b",
@@ -1054,7 +1060,22 @@ def _carry_casualties(drafts: list[_Draft]) -> None:
     none, the count moves to the lede (it is never used twice).
     """
     for i, a in enumerate(drafts):
-        if a.killed or a.unreal or a.sub not in _CARRY_SUBS:
+        if a.unreal or a.sub not in _CARRY_SUBS:
+            continue
+        if a.killed:
+            # "... A Malian air force intervention killed three of the attackers": the
+            # response's dead belong to the same incident
+            b = drafts[i + 1] if i + 1 < len(drafts) else None
+            if (
+                b is not None
+                and b.killed
+                and b.sents[0].paragraph == a.sents[-1].paragraph
+                and b.sents[0].index - a.sents[-1].index == 1
+                and not _new_place(a, b.places)
+                and _RESPONSE_RE.search(b.sents[0].text)
+            ):
+                a.killed.extend(b.killed)
+                b.killed = []
             continue
         for b in drafts[i + 1 : i + 3]:
             if b.sents[0].paragraph != a.sents[-1].paragraph:
@@ -1091,6 +1112,21 @@ def _rank(p: PlaceMention) -> int:
     return r
 
 
+def _infer_sides(cas: list[CasualtyMention], actors: list[ActorMention]) -> None:
+    """ "The number of IS casualties is unknown, though ... dozens dead": a count that names no
+    victims belongs to the one side the sentence names, so it adds to the other side's dead."""
+    if not cas:
+        return
+    named = {a.definition.kind for a in actors if not a.generic}
+    sides = {"state" if k == STATE else "armed" for k in named if k in ARMED}
+    if len(sides) != 1:
+        return
+    side = next(iter(sides))
+    for c in cas:
+        if _victim_class(c.phrase) == "?":
+            c.side = side
+
+
 def _count(mentions: list[CasualtyMention]) -> tuple[int, list[Casualty]]:
     """One figure from several mentions: tolls win; different victims add up, restatements not."""
     if not mentions:
@@ -1108,6 +1144,8 @@ def _count(mentions: list[CasualtyMention]) -> tuple[int, list[Casualty]]:
     by_class: dict[str, int] = {}
     for m in nonzero:
         cls = _victim_class(m.phrase)
+        if cls == "?" and m.side:
+            cls = m.side
         by_class[cls] = max(by_class.get(cls, 0), m.count)
     if len(by_class) == 1:
         return next(iter(by_class.values())), evidence
@@ -1141,7 +1179,8 @@ _REFERS_BACK_RE = re.compile(
     r"(?:same |latest |deadly |two |three )?"
     r"(?:clash|clashes|attack|attacks|fighting|strike|strikes|raid|raids|explosion|explosions|"
     r"blast|blasts|incident|ambush|assault|shelling|bombing|bombardment|airstrike|airstrikes|"
-    r"air strike|air strikes|operation|battle|gunfight|firefight|violence|confrontation)\b",
+    r"air strike|air strikes|operation|battle|gunfight|firefight|violence|confrontation)\b"
+    r"|\bclaim(?:ed|s|ing)? responsibility for (?:the|this|that)\b",
     re.I,
 )
 
