@@ -134,6 +134,7 @@ class CasualtyMention:
     total: bool = False  # a death toll / total figure: overrides the other counts
     zero: bool = False  # an explicit "no casualties"
     side: str = ""  # whose dead, when the phrase does not say ("state", "armed", "civ")
+    extra: bool = False  # "and shot another": one more, never a restatement
 
 
 @dataclass(slots=True)
@@ -194,6 +195,11 @@ _OBJECT_STARTS = frozenset(words("the his her their its this that these those"))
 #: "death sentences", "death threats": not deaths.
 _NOT_DEATH = frozenset(
     words("sentence sentences penalty row threat threats squad squads toll-free certificate")
+)
+
+#: Verbs whose object "another" is one more victim.
+_KILL_VERBS_OBJ = frozenset(
+    words("shot killed executed beheaded stabbed hanged crucified murdered strangled")
 )
 
 #: "a number of", "a group of": a quantity with no figure.
@@ -398,6 +404,9 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
                 start + offset,
                 end + offset,
                 total=total,
+                extra=low[chain[0][0]] == "another"
+                and chain[0][0] > 0
+                and low[chain[0][0] - 1] in _KILL_VERBS_OBJ,
             )
         )
     # "killing 38 people ... before he was shot dead by police": the attacker counts too
@@ -498,6 +507,8 @@ def _number_at(low: list[str], i: int) -> tuple[int, int] | None:
         and (low[i + 2] in _KILL_PASSIVE or low[i + 2] in _INJ_PASSIVE or low[i + 2] == "was")
     ):
         return 1, 1  # "one later died in hospital"
+    if w == "another" and i > 0 and low[i - 1] in _KILL_VERBS_OBJ:
+        return 1, 1  # "stoned three men to death and shot another in the head"
     if (
         w == "another"
         and i > 0

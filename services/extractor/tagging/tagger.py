@@ -293,6 +293,7 @@ class Tagger:
                 and (
                     _casualty_only(s_hits, real, cas)
                     or (any(c.count > 0 for c in cas) and _REFERS_BACK_RE.search(s.text))
+                    or _CLAIM_RE.search(s.text)
                 )
             ):
                 # "One was killed." / "9 people were killed in the clash, possibly including
@@ -1038,6 +1039,12 @@ _CARRY_SUBS = frozenset(
         "Abduction/forced disappearance",
     }
 )
+#: "IS claimed responsibility for the attack": a claim about the event told before it.
+_CLAIM_RE = re.compile(
+    r"\bclaim(?:ed|s|ing)? responsibility for (?:the|this|that) "
+    r"(?:\w+ )?(?:attack|bombing|blast|explosion|ambush|assault|raid|killing)",
+    re.I,
+)
 _RESPONSE_RE = re.compile(
     r"\b(?:respond\w*|intervention|intervened|retaliat\w*|pursu\w*|counter-?attack\w*|"
     r"repell?\w*|fought back)\b",
@@ -1138,9 +1145,10 @@ def _count(mentions: list[CasualtyMention]) -> tuple[int, list[Casualty]]:
     totals = [m.count for m in mentions if m.total]
     if totals:
         return max(totals), evidence
-    nonzero = [m for m in mentions if not m.zero]
+    extra = sum(m.count for m in mentions if m.extra)  # "... and shot another"
+    nonzero = [m for m in mentions if not m.zero and not m.extra]
     if not nonzero:
-        return 0, evidence
+        return extra, evidence
     by_class: dict[str, int] = {}
     for m in nonzero:
         cls = _victim_class(m.phrase)
@@ -1148,10 +1156,10 @@ def _count(mentions: list[CasualtyMention]) -> tuple[int, list[Casualty]]:
             cls = m.side
         by_class[cls] = max(by_class.get(cls, 0), m.count)
     if len(by_class) == 1:
-        return next(iter(by_class.values())), evidence
+        return next(iter(by_class.values())) + extra, evidence
     unknown = by_class.pop("?", 0)
     known = sum(by_class.values())
-    return max(known, unknown), evidence
+    return max(known, unknown) + extra, evidence
 
 
 _CASUALTY_VERBS = frozenset(
@@ -1179,8 +1187,7 @@ _REFERS_BACK_RE = re.compile(
     r"(?:same |latest |deadly |two |three )?"
     r"(?:clash|clashes|attack|attacks|fighting|strike|strikes|raid|raids|explosion|explosions|"
     r"blast|blasts|incident|ambush|assault|shelling|bombing|bombardment|airstrike|airstrikes|"
-    r"air strike|air strikes|operation|battle|gunfight|firefight|violence|confrontation)\b"
-    r"|\bclaim(?:ed|s|ing)? responsibility for (?:the|this|that)\b",
+    r"air strike|air strikes|operation|battle|gunfight|firefight|violence|confrontation)\b",
     re.I,
 )
 
