@@ -294,6 +294,7 @@ class Tagger:
                     _casualty_only(s_hits, real, cas)
                     or (any(c.count > 0 for c in cas) and _REFERS_BACK_RE.search(s.text))
                     or _CLAIM_RE.search(s.text)
+                    or (any(c.count > 0 for c in cas) and _DIED_OF_WOUNDS_RE.search(s.text))
                 )
             ):
                 # "One was killed." / "9 people were killed in the clash, possibly including
@@ -1039,6 +1040,14 @@ _CARRY_SUBS = frozenset(
         "Abduction/forced disappearance",
     }
 )
+#: "One person later died of the injuries incurred during the event": the event's dead, even
+#: when the death itself is dated later.
+_DIED_OF_WOUNDS_RE = re.compile(
+    r"\b(?:died|succumbed)\b[^.;]{0,60}?\b(?:of|from|following|to) (?:his|her|their|the) "
+    r"(?:\w+ )?(?:injuries|wounds|injury)\b",
+    re.I,
+)
+
 #: "IS claimed responsibility for the attack": a claim about the event told before it.
 _CLAIM_RE = re.compile(
     r"\bclaim(?:ed|s|ing)? responsibility for (?:the|this|that) "
