@@ -15,6 +15,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -150,30 +151,52 @@ def write_documents(conn: sqlite3.Connection, docs: Sequence[dict[str, Any]]) ->
         conn.executemany("DELETE FROM idx_articles WHERE doc = ?", old)
         conn.executemany("DELETE FROM idx_docs WHERE doc = ?", old)
     (next_doc,) = conn.execute("SELECT COALESCE(MAX(doc), 0) + 1 FROM idx_articles").fetchone()
-    articles: list[tuple[Any, ...]] = []
-    stored_docs: list[tuple[Any, ...]] = []
-    fts: list[tuple[Any, ...]] = []
-    keys: list[tuple[Any, ...]] = []
-    events: list[tuple[Any, ...]] = []
-    event_keys: list[tuple[Any, ...]] = []
+    numbered = []
     for article_id, doc in good.items():
         number = existing.get(article_id)
         if number is None:
             number = next_doc
             next_doc += 1
+        numbered.append((number, doc))
+    insert_rows(conn, document_rows(numbered))
+    report.written = accepted
+    return report
+
+
+@dataclass
+class Rows:
+    """The rows of the index tables for a set of documents (see ``document_rows``)."""
+
+    articles: list[tuple[Any, ...]] = field(default_factory=list)
+    docs: list[tuple[Any, ...]] = field(default_factory=list)
+    fts: list[tuple[Any, ...]] = field(default_factory=list)
+    keys: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    event_keys: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+def document_rows(numbered: Iterable[tuple[int, dict[str, Any]]]) -> Rows:
+    """Spread ``(doc number, document)`` pairs over the index tables' rows."""
+    rows = Rows()
+    for number, doc in numbered:
         stored = {k: v for k, v in doc.items() if k not in HIT_EXCLUDES}
-        articles.append(
-            (number, article_id, _epoch(doc.get("published_at")), int(doc.get("word_count") or 0))
+        rows.articles.append(
+            (
+                number,
+                doc["article_id"],
+                _epoch(doc.get("published_at")),
+                int(doc.get("word_count") or 0),
+            )
         )
-        stored_docs.append((number, json.dumps(stored, ensure_ascii=False, separators=(",", ":"))))
-        fts.append(
+        rows.docs.append((number, json.dumps(stored, ensure_ascii=False, separators=(",", ":"))))
+        rows.fts.append(
             (number, doc.get("title") or "", doc.get("summary") or "", doc.get("text") or "")
         )
         for key, values in doc["keys"].items():
-            keys.extend((key, value, number) for value in values)
+            rows.keys.extend((key, value, number) for value in values)
         for n, event in enumerate(doc["events"]):
             location = event.get("location") or {}
-            events.append(
+            rows.events.append(
                 (
                     number,
                     n,
@@ -187,25 +210,30 @@ def write_documents(conn: sqlite3.Connection, docs: Sequence[dict[str, Any]]) ->
                 )
             )
             for key, values in event.get("keys", {}).items():
-                event_keys.extend((key, value, number, n) for value in values)
+                rows.event_keys.extend((key, value, number, n) for value in values)
+    return rows
+
+
+def insert_rows(conn: sqlite3.Connection, rows: Rows) -> None:
+    """Insert prepared rows (no existing rows for these doc numbers)."""
     conn.executemany(
         "INSERT INTO idx_articles (doc, article_id, published_at, word_count) VALUES (?, ?, ?, ?)",
-        articles,
+        rows.articles,
     )
-    conn.executemany("INSERT INTO idx_docs (doc, data) VALUES (?, ?)", stored_docs)
-    conn.executemany("INSERT INTO idx_fts (rowid, title, summary, text) VALUES (?, ?, ?, ?)", fts)
-    conn.executemany("INSERT OR IGNORE INTO idx_keys (key, value, doc) VALUES (?, ?, ?)", keys)
+    conn.executemany("INSERT INTO idx_docs (doc, data) VALUES (?, ?)", rows.docs)
+    conn.executemany(
+        "INSERT INTO idx_fts (rowid, title, summary, text) VALUES (?, ?, ?, ?)", rows.fts
+    )
+    conn.executemany("INSERT OR IGNORE INTO idx_keys (key, value, doc) VALUES (?, ?, ?)", rows.keys)
     conn.executemany(
         "INSERT INTO idx_events (doc, n, event_type, fatalities, injured, terrorism, background, "
         "date, precision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        events,
+        rows.events,
     )
     conn.executemany(
         "INSERT OR IGNORE INTO idx_event_keys (key, value, doc, n) VALUES (?, ?, ?, ?)",
-        event_keys,
+        rows.event_keys,
     )
-    report.written = accepted
-    return report
 
 
 def write_alerts(conn: sqlite3.Connection, docs: Sequence[dict[str, Any]]) -> UpsertReport:
