@@ -62,10 +62,11 @@ eval-extract: $(STAMP)  ## extraction quality on a gold folder (DATA=DIR, defaul
 eval-tagger: $(STAMP)  ## tagger quality on the dev set and, when present, ../shared/data/events/acled.csv
 	$(BIN)/python -m services.extractor.tagging.evaluate
 
-up:  ## the distributed runtime with docker compose
-	docker compose -f deploy/docker-compose.yml up -d
+up:  ## the distributed runtime with docker compose (Kafka, Elasticsearch, Kibana, Mailpit, services)
+	@test -f deploy/.env || { echo "cp deploy/.env.example deploy/.env and set the secrets first"; exit 1; }
+	docker compose -f deploy/docker-compose.yml up -d --build
 
-down:  ## stop the distributed runtime
+down:  ## stop the distributed runtime (volumes are kept; see deploy/README.md to reset)
 	docker compose -f deploy/docker-compose.yml down
 
 clean:  ## remove the virtualenv and caches
