@@ -192,6 +192,7 @@ class PlaceMention:
     weak: bool = False  # introduced by a verb ("stormed X"), not a preposition
     admin_word: bool = False  # "Gafsa governorate", "the province of Gafsa": the division
     link: str = ""  # "," or "in" between the mention before and this one, when comma_child
+    gap: str = ""  # the text between the mention before and this one (up to 16 characters)
     qualified: bool = False  # followed by its parent in parentheses: "Tullus (Tulus, South Darfur)"
     origin: bool = False  # "from X", "to X": where people came from or went, not the scene
     entry: Entry | None = None
@@ -472,6 +473,8 @@ class Gazetteer:
             )
             if m.comma_child:
                 m.link = text[out[-1].end : first.start].strip()
+            if out and text and first.start - out[-1].end <= 16:
+                m.gap = text[out[-1].end : first.start]
             m.near = any(t.norm in NEAR_WORDS for t in tokens[max(0, i - 4) : i])
             if m.parenthetical:
                 m.unknown_before = _name_before_paren(tokens, i, text)
@@ -589,7 +592,11 @@ class Gazetteer:
                 and nxt.comma_child
                 and (link == "in" or any(e.kind in ("country", "admin1") for e in nxt.candidates))
             )
-            if nxt is not None and ((nxt.parenthetical and nxt.start - m.end <= 3) or comma_parent):
+            gap = nxt.gap if nxt is not None else ""
+            if nxt is not None and (
+                (nxt.parenthetical and (nxt.start - m.end <= 3 or _TAIL_GAP_RE.match(gap)))
+                or comma_parent
+            ):
                 for e in nxt.candidates:
                     parent_keys.add((e.cc, e.admin1.lower()))
                     parent_cc.add(e.cc)
@@ -850,6 +857,12 @@ def _after_given_name(tokens: Sequence[Token], i: int, text: str) -> bool:
     return gap == " " and prev.norm in GIVEN_NAMES and prev.text[0].isupper()
 
 
+#: "Gallabat town (Basundah locality, ...)": the parent spec after a place word.
+_TAIL_GAP_RE = re.compile(
+    r"^ (?:town|village|city|area|district|locality|camp|market|region) \($", re.I
+)
+
+
 def text_between(a: PlaceMention, b: PlaceMention) -> str:
     """The linking word between two adjacent mentions ("," or "in"), as recorded on ``b``."""
     return b.link
@@ -911,6 +924,8 @@ _OF_HEADS = LOCATIVE_FILLERS | frozenset(
     words(
         """residents inhabitants people outskirts south north east west southwest southeast
     northwest northeast heart centre center part parts governorate province north-east
+    traders workers farmers teachers students families fishermen merchants unemployed
+    employees staff notables elders tribes
     offices headquarters hall streets roads entrance villages camps mosque hospital prison
     station airport school delegation districts heights mountains vicinity countryside
     population youth youths citizens natives"""

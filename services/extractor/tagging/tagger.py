@@ -39,6 +39,7 @@ from services.extractor.tagging.dates import DateMention, find_dates
 from services.extractor.tagging.gazetteer import (
     COUNTRY_ADJECTIVES,
     COUNTRY_CUES,
+    FOCUS,
     Entry,
     Gazetteer,
     PlaceMention,
@@ -204,8 +205,15 @@ class Tagger:
         actor_places: list[PlaceMention] = []
         for a in actor_mentions:
             if not a.generic and a.token_end - a.token_index > 1:
-                found = self.gazetteer.find(text, tokens[a.token_index : a.token_end])
-                actor_places.extend(p for p in found if len({e.cc for e in p.candidates}) == 1)
+                sub = tokens[a.token_index : a.token_end]
+                for p in self.gazetteer.find(text, sub):
+                    # the town leads the name or follows "of" ("Derna Shura Council", "Shura
+                    # Council of Derna"); not "Ansar Beit al-Maqdis" or "Boko Haram"
+                    leads = p.token_index == 0 or sub[p.token_index - 1].norm == "of"
+                    ccs = {e.cc for e in p.candidates}
+                    home = a.definition.country
+                    if leads and len(ccs) == 1 and (home is None or ccs == {home}):
+                        actor_places.append(p)
         if actor_places:
             self.gazetteer.resolve(actor_places, source_country=src, context_countries=ctx)
         hits = find_hits(text)
@@ -697,7 +705,9 @@ class Tagger:
             countries = [p for p in all_places if p.entry is not None]
             if countries:
                 return self._to_location(countries[0], inherited=True)
-            implied = [cc for cc, _ in ctx.most_common(1) if cc in self.gazetteer.countries]
+            implied = [
+                cc for cc, _ in ctx.most_common() if cc in self.gazetteer.countries and cc in FOCUS
+            ][:1]  # "a French tourist" does not place an event in France
             if implied:
                 e = self.gazetteer.countries[implied[0]]
                 return Location(
@@ -841,7 +851,8 @@ class Tagger:
             if t.is_cap:
                 cc = _CTX_WORDS.get(t.norm)
                 if cc:
-                    ctx[cc] += 1
+                    # a UN mission says where; a demonym may only say who
+                    ctx[cc] += 2 if t.norm in _MISSIONS else 1
         for a in actors:
             if not a.generic and a.definition.country:
                 ctx[a.definition.country] += 1
@@ -909,6 +920,8 @@ class Tagger:
                 tags.add("terrorism")
         return tags
 
+
+_MISSIONS = frozenset({"minusma", "unamid", "unisfa", "amisom", "atmis", "barkhane"})
 
 #: Where transnational groups mostly act: weak evidence of the country when nothing else
 #: names it (their actor entries carry no country, which would misname them abroad).
