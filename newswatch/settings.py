@@ -194,6 +194,10 @@ class IndexerSettings(Section):
     batch_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     flush_interval_s: float = Field(default=1.0, gt=0)
     index_alerts: bool = True
+    #: Where ``newswatch kibana-setup`` imports the saved objects (credentials: those of
+    #: ``index.elasticsearch``).
+    kibana_url: str = "http://localhost:5601"
+    kibana_space: str | None = None
 
 
 class SmtpSettings(Section):
