@@ -141,3 +141,13 @@ def test_example_config_documents_every_key() -> None:
     missing = [key for key in _keys(Settings) if not _has(data, key)]
     missing += [f"feeds[0].{key}" for key in FeedConfig.model_fields if key not in data["feeds"][0]]
     assert not missing, f"deploy/newswatch.example.yaml lacks: {', '.join(missing)}"
+
+
+def test_example_subscriptions_are_valid_for_the_alerter() -> None:
+    from services.alerter.subscriptions import Subscription
+
+    settings = load_settings(EXAMPLE)
+    assert settings.subscriptions
+    for data in settings.subscriptions:
+        subscription = Subscription.model_validate(data)
+        assert subscription.channels.emails or subscription.channels.webhooks
