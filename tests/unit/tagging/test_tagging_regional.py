@@ -187,3 +187,43 @@ def test_single_scan_finds_what_full_scans_find() -> None:
     # find_hits skips modality cues when no event cue came first; compare the rest
     skip = {"unreal", "past"}
     assert [h for h in fast if h[0] not in skip] == [h for h in full if h[0] not in skip]
+
+
+@pytest.mark.parametrize(
+    ("text", "fatalities"),
+    [
+        (
+            "Militants attacked a checkpoint in Arish on Monday. IS claimed responsibility for "
+            "the attack. Security officials said five attackers were killed after the attack, "
+            "and 15 policemen died.",
+            20,
+        ),
+        (
+            "Demonstrators marched in Wad Madani against the coup on Monday; police fired live "
+            "bullets to disperse them. One person died on Friday of the injuries he suffered.",
+            1,
+        ),
+        (
+            "Residents protested in Nyala against the killing of a gold trader on Sunday.",
+            0,
+        ),
+        (
+            "Fighting broke out in Ganfouda on Saturday. One soldier died and 17 were injured.",
+            1,
+        ),
+    ],
+)
+def test_event_level_counts(tagger: Tagger, text: str, fatalities: int) -> None:
+    ev = main_event(tagger.tag(text, published_at=DAY))
+    assert ev is not None, text
+    assert ev.fatalities == fatalities
+
+
+def test_home_town_in_an_actor_name(tagger: Tagger) -> None:
+    ev = main_event(
+        tagger.tag("Clashes between Derna Shura Council fighters and IS militants continued.")
+    )
+    assert ev is not None and ev.location is not None
+    assert ev.location.name == "Derna" and ev.location.precision == 2
+    ev = main_event(tagger.tag("Boko Haram attacked civilians during evening prayers."))
+    assert ev is not None and (ev.location is None or ev.location.name != "Haram")
