@@ -105,7 +105,7 @@ def classify(
             return Classification("Looting/property destruction", "looting", 0.65)
     elif "riot" in c and not (c & {"air", "shelling", "ied", "clash", "grenade", "attack"}):
         return Classification("Violent demonstration", "riot", 0.65)
-    if civilian_agent and c & {"attack", "mob"} and not nonstate and not c & {"air", "shelling"}:
+    if civilian_agent and c & {"attack", "mob"} and not c & {"air", "shelling"}:
         # residents or a crowd beating, lynching or killing: mob violence
         return Classification("Mob violence", "mob", 0.65)
 
@@ -145,7 +145,7 @@ def classify(
         return Classification("Abduction/forced disappearance", "abduction", 0.8)
 
     if "clash" in c:
-        if civilian_target and not armed_target and "attack" in c:
+        if civilian_target and not armed_target and "attack" in c and first_cue != "clash":
             return Classification("Attack", "attack", 0.65)
         return Classification("Armed clash", "clash", 0.75)
     if "blast" in c:

@@ -275,11 +275,14 @@ class Tagger:
             nonstate = any(a.definition.kind in (2, 3, 4) for a in s_actors)
             trig_at = first_violent.start if first_violent is not None else s.end
             agents = [a for a in s_actors if a.start < trig_at]
-            civ_agent = (
-                bool(agents)
-                and not nonstate
-                and first_violent is not None
-                and _crowd_agent(agents[0].text, text, first_violent)
+            armed_before = any(a.definition.kind in (2, 3, 4) for a in agents)
+            civ_agent = not armed_before and (
+                (first_violent is not None and first_violent.cue == "mob")
+                or (
+                    bool(agents)
+                    and first_violent is not None
+                    and _crowd_agent(agents[0].text, text, first_violent)
+                )
             )
             cls = classify(
                 real,
@@ -423,9 +426,40 @@ class Tagger:
             blocked = blocked or any(0 <= m.start - h.end <= 2 for m in modals)
             blocked = blocked or any(d.start <= h.start for d in denials)
             (unreal if blocked else real).add(h.cue)
-        # "foiled an attack": the attack did not happen
-        if "disrupted" in real:
+        # "foiled an attack": the attack did not happen (but "killing 12 militants and
+        # dismantling 40 explosive devices" keeps its killings)
+        if "disrupted" in real and any(
+            h.cue == "disrupted" and h.text.lower().startswith(("foil", "thwart")) for h in hits
+        ):
             real.discard("attack")
+        # "police arrested 40 members in raids": a raid to arrest is not an attack
+        if "arrest" in real and "attack" in real:
+            attacks = [h for h in hits if h.cue == "attack"]
+            if all(h.text.lower().startswith("raid") for h in attacks):
+                real.discard("attack")
+        # "Gunmen ambushed a patrol ..., and hours later a roadside bomb wounded two": the
+        # first incident is the sentence's event
+        if (
+            sentence is not None
+            and real & {"clash", "attack"}
+            and real & {"ied", "air", "shelling"}
+        ):
+            first_fight = min(
+                (h.start for h in hits if h.cue in ("clash", "attack") and h.cue in real),
+                default=None,
+            )
+            for h in hits:
+                if (
+                    h.cue in ("ied", "air", "shelling")
+                    and first_fight is not None
+                    and h.start > first_fight
+                    and _LATER_RE.search(
+                        sentence.text[
+                            max(0, h.start - sentence.start - 25) : h.start - sentence.start
+                        ]
+                    )
+                ):
+                    real.discard(h.cue)
         if nonviolent:
             real.add("nonviolent")  # deaths in a flood or a crash are no event
         # "moved heavy artillery into the port", "hand heavy weapons over": weapons named
@@ -949,6 +983,8 @@ _HARD_VIOLENT = frozenset(
         mob looting"""
     )
 )
+_LATER_RE = re.compile(r"\b(?:later|afterwards|separately|the next day)\b", re.I)
+
 _CONSEQUENCE_RE = re.compile(
     r"(?:prompting|prompted|sparking|sparked|triggering|triggered|leading to|led to)\W+"
     r"(?:\w+\W+){0,3}$",

@@ -275,6 +275,7 @@ CUES: dict[str, re.Pattern[str]] = {
         r"gunned down",
         r"stabb(?:ed|ing)",
         r"beat(?:en)? (?:up|to death)",
+        r"beat (?:\w+ ){1,2}to death",
         r"killed",
         r"killing",
         r"murder(?:ed)?",
@@ -396,7 +397,7 @@ CUES: dict[str, re.Pattern[str]] = {
         r"communal (?:violence|clashes)",
         r"clashes between (?:\w+ ){1,4}(?:residents|villagers|tribes|tribesmen|communities|"
         r"families|clans)",
-        r"(?:residents|villagers|crowd|locals)(?: \w+){0,6} beat",
+        r"(?:residents|villagers|crowd|locals)(?: [\w-]+){0,12} beat",
         r"beat(?:en)? to death by",
     ),
     "agreement": _rx(
@@ -460,7 +461,7 @@ CUES: dict[str, re.Pattern[str]] = {
     ),
     "hq": _rx(
         r"(?:established|set up|setting up|establish|opening|opened|open|built|building) "
-        r"(?:\w+ ){0,3}(?:bases?|headquarters|camps?|posts?|outposts?|command cent(?:re|er)s?|"
+        r"(?:\w+ ){0,4}(?:bases?|headquarters|camps?|posts?|outposts?|command cent(?:re|er)s?|"
         r"operations? (?:room|cent(?:re|er)))",
         r"new (?:military )?base",
         r"opened (?:a |an )?(?:new )?(?:office|headquarters|base)",
