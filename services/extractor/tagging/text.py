@@ -62,11 +62,13 @@ def norm_phrase(phrase: str) -> str:
 
 def tokenize(text: str, offset: int = 0) -> list[Token]:
     """Split ``text`` into tokens; offsets are shifted by ``offset`` (for sentence slices)."""
-    return [
-        Token(w, norm(w), m.start() + offset, m.end() + offset)
-        for m in _TOKEN_RE.finditer(text)
-        for w in (m.group(),)
-    ]
+    out: list[Token] = []
+    append = out.append
+    for m in _TOKEN_RE.finditer(text):
+        w = m.group()
+        s = m.start() + offset
+        append(Token(w, norm(w), s, s + len(w)))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
