@@ -18,12 +18,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from newswatch.query import ast
 from newswatch.query.fields import TEXT_COLUMNS
 
-__all__ = ["SqlQuery", "compile_sql", "fts_highlight_expression", "fts_phrase", "required_fts"]
+__all__ = [
+    "SqlQuery",
+    "Stats",
+    "compile_sql",
+    "fts_highlight_expression",
+    "fts_phrase",
+    "required_fts",
+]
 
 _ARTICLE_COLUMNS = {"published_at": "a.published_at", "word_count": "a.word_count"}
 _EVENT_COLUMNS = {
@@ -91,8 +98,9 @@ class _Compiler:
     so a broad keyword or event condition never has to be materialised whole. Full-text
     conditions are always in the IN form (see ``match``)."""
 
-    def __init__(self, now: dt.datetime) -> None:
+    def __init__(self, now: dt.datetime, stats: Stats | None = None) -> None:
         self.now = now
+        self.stats = stats
         self.params: list[Any] = []
 
     def match(self, expression: str, driver: bool) -> str:
@@ -137,17 +145,64 @@ class _Compiler:
         else:
             rest = list(node.children)
         if driver:
-            rest.sort(key=_driver_rank)
+            rest = self._plan(rest)
+        else:
+            rest.sort(key=_check_cost)
         for child in rest:
             parts.append(self.article(child, driver and _driver_rank(child) < 9))
             driver = False
         return "(" + " AND ".join(parts) + ")"
 
+    def _plan(self, children: list[ast.Node]) -> list[ast.Node]:
+        """Order an AND's children so the first is the best driver and cheap checks follow.
+
+        With ``stats`` the driver is the child with the fewest estimated rows (a date range that
+        wins stays a column condition, served by SQLite's index on ``published_at``); without,
+        or when nothing can be estimated, a fixed preference (keyword, event, …)."""
+        estimates = [(self._estimate(c), i) for i, c in enumerate(children)] if self.stats else []
+        if not estimates or min(estimates)[0] == _UNKNOWN:
+            ordered = sorted(children, key=_driver_rank)
+            return ordered[:1] + sorted(ordered[1:], key=_check_cost)
+        _, index = min(estimates)
+        rest = [c for i, c in enumerate(children) if i != index]
+        return [children[index], *sorted(rest, key=_check_cost)]
+
+    def _resolve(self, bound: ast.Bound) -> float | None:
+        if bound is None:
+            return None
+        value = bound.resolve(self.now) if isinstance(bound, ast.RelativeTime) else bound
+        return _epoch(value)
+
+    def _estimate(self, node: ast.Node) -> float:
+        stats = self.stats
+        assert stats is not None
+        if isinstance(node, ast.Keyword) and not node.prefix:
+            return stats.keyword(node.key, node.value)
+        if isinstance(node, ast.EventMatch):
+            members = node.child.children if isinstance(node.child, ast.And) else (node.child,)
+            counts = [
+                stats.event_keyword(c.key, c.value)
+                for c in members
+                if isinstance(c, ast.Keyword) and not c.prefix
+            ]
+            return min(counts) if counts else _UNKNOWN
+        if isinstance(node, ast.Range) and node.key == "published_at":
+            return stats.published(self._resolve(node.low), self._resolve(node.high))
+        if isinstance(node, ast.Or):
+            return sum(self._estimate(c) for c in node.children)
+        if isinstance(node, ast.And):
+            return min((self._estimate(c) for c in node.children), default=_UNKNOWN)
+        return _UNKNOWN
+
     def _event_driver(self, child: ast.Node) -> str:
         """Drive an event condition from its keyword (an index range of idx_event_keys) when it
         has one, else from idx_events (whose fatalities index serves ``fatalities:>=n``)."""
         members = child.children if isinstance(child, ast.And) else (child,)
-        key = next((c for c in members if isinstance(c, ast.Keyword) and not c.prefix), None)
+        keys = [c for c in members if isinstance(c, ast.Keyword) and not c.prefix]
+        if keys and self.stats is not None:
+            stats = self.stats
+            keys.sort(key=lambda k: stats.event_keyword(k.key, k.value))
+        key = keys[0] if keys else None
         if key is None:
             return f"a.doc IN (SELECT e.doc FROM idx_events e WHERE {self.event(child)})"
         keyword = self._keyword(key, "k.")
@@ -196,6 +251,31 @@ class _Compiler:
         raise TypeError(f"cannot compile {node!r} inside an event")
 
 
+_UNKNOWN = float("inf")
+
+
+class Stats(Protocol):
+    """Row-count estimates the compiler uses to pick each AND's driver (the embedded index
+    answers them with index-range counts)."""
+
+    def keyword(self, key: str, value: str) -> float: ...
+
+    def event_keyword(self, key: str, value: str) -> float: ...
+
+    def published(self, low: float | None, high: float | None) -> float: ...
+
+
+def _check_cost(node: ast.Node) -> int:
+    """Cheap per-row checks first: a column comparison, then one seek, then nested seeks."""
+    if isinstance(node, ast.Range):
+        return 0
+    if isinstance(node, ast.Keyword):
+        return 1
+    if isinstance(node, ast.EventMatch):
+        return 2
+    return 3
+
+
 def _driver_rank(node: ast.Node) -> int:
     """Which AND child should drive: lower is better; 9 = never (a scan would be no better)."""
     if isinstance(node, ast.Keyword):
@@ -241,18 +321,20 @@ def _rest(node: ast.Node) -> ast.Node:
     return rest[0] if len(rest) == 1 else ast.And(tuple(rest))
 
 
-def compile_sql(query: ast.Query, *, now: dt.datetime | None = None) -> SqlQuery:
+def compile_sql(
+    query: ast.Query, *, now: dt.datetime | None = None, stats: Stats | None = None
+) -> SqlQuery:
     """The WHERE clause (over ``idx_articles a``) selecting the query's hits, plus the
     required full-text part and the rest (``SqlQuery.fts``, ``.rest``/``.rest_params``)."""
     moment = now or dt.datetime.now(dt.UTC)
-    compiler = _Compiler(moment)
+    compiler = _Compiler(moment, stats)
     where = compiler.article(query.root)
     fts = required_fts(query.root)
     rest_where, rest_params = None, []
     if fts is not None:
         rest_node = _rest(query.root)
         if not isinstance(rest_node, ast.MatchAll):
-            rest_compiler = _Compiler(moment)
+            rest_compiler = _Compiler(moment, stats)
             rest_where = rest_compiler.article(rest_node, driver=False)
             rest_params = rest_compiler.params
     return SqlQuery(where, compiler.params, fts, rest_where, rest_params)

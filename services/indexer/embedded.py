@@ -256,6 +256,35 @@ def write_alerts(conn: sqlite3.Connection, docs: Sequence[dict[str, Any]]) -> Up
     return UpsertReport(written=len(rows))
 
 
+class _Stats:
+    """Row counts for the query planner (``newswatch.query.sqlite.Stats``), capped so that
+    estimating never costs more than a fraction of running the query."""
+
+    CAP = 50_000
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def _count(self, where: str, args: Sequence[Any], table: str) -> float:
+        (n,) = self.conn.execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {where} LIMIT {self.CAP})", args
+        ).fetchone()
+        return float(n)
+
+    def keyword(self, key: str, value: str) -> float:
+        return self._count("key = ? AND value = ?", (key, value), "idx_keys")
+
+    def event_keyword(self, key: str, value: str) -> float:
+        return self._count("key = ? AND value = ?", (key, value), "idx_event_keys")
+
+    def published(self, low: float | None, high: float | None) -> float:
+        return self._count(
+            "published_at >= ? AND published_at <= ?",
+            (float("-inf") if low is None else low, float("inf") if high is None else high),
+            "idx_articles",
+        )
+
+
 class EmbeddedIndex(Index):
     """The FTS5 index in one SQLite file (shared with the bus by default)."""
 
@@ -265,6 +294,7 @@ class EmbeddedIndex(Index):
         self.path = Path(path)
         self._conn = connect(self.path)
         self._lock = threading.RLock()
+        self._stats = _Stats(self._conn)
         self.setup()
 
     @property
@@ -329,8 +359,8 @@ class EmbeddedIndex(Index):
         filters: Filters | None = None,
         now: dt.datetime | None = None,
     ) -> int:
-        sql = compile_sql(prepare(query, filters), now=now)
         with self._lock:
+            sql = compile_sql(prepare(query, filters), now=now, stats=self._stats)
             return self._count(sql)
 
     def _count(self, sql: SqlQuery) -> int:
@@ -354,10 +384,10 @@ class EmbeddedIndex(Index):
         now: dt.datetime | None = None,
     ) -> SearchResult:
         parsed = prepare(query, filters)
-        sql = compile_sql(parsed, now=now)
         positive = fts_highlight_expression(parsed)
         try:
             with self._lock:
+                sql = compile_sql(parsed, now=now, stats=self._stats)
                 total = self._count(sql)
                 rows = self._page(sql, positive, sort, offset, size)
                 docs = [r[0] for r in rows]

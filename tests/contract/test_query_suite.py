@@ -73,3 +73,27 @@ def test_filters_mean_the_same_as_query_fields(loaded: Index) -> None:
 
 def _article(slug: str) -> Article:
     return next(a for a in ARTICLES if SLUGS[a.article_id] == slug)
+
+
+@pytest.mark.parametrize(("query", "expected"), QUERIES, ids=[q for q, _ in QUERIES])
+def test_embedded_plans_agree_with_and_without_statistics(
+    tmp_path: Path, query: str, expected: set[str]
+) -> None:
+    """The planner's choice of driver (by row estimates or by fixed preference) never changes
+    the hits."""
+    from newswatch.query import parse
+    from newswatch.query.sqlite import compile_sql
+    from services.indexer.embedded import EmbeddedIndex
+
+    index = EmbeddedIndex(tmp_path / "plans.db")
+    index.upsert_many([article_document(a) for a in ARTICLES])
+    counts = set()
+    for stats in (None, index._stats):
+        sql = compile_sql(parse(query), now=NOW, stats=stats)
+        counts.add(index._count(sql))
+        (n,) = index.connection.execute(
+            f"SELECT COUNT(*) FROM idx_articles a WHERE {sql.where}", sql.params
+        ).fetchone()
+        counts.add(n)
+    index.close()
+    assert counts == {len(expected) if query != "*" else len(ARTICLES)}
