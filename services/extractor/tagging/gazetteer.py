@@ -187,6 +187,7 @@ class PlaceMention:
     near: bool = False  # "near X", "outskirts of X", "20 km south of X": ACLED precision 2
     unknown_before: str = ""  # "in Al Hishah (Misrata)": the unmatched name before "("
     fuzzy: bool = False  # matched through the transliteration skeleton, not the exact name
+    loose: bool = False  # matched through ``loose`` (vowels, doubled letters), not as written
     border_ref: bool = False  # "the border with X", "crossed from X": X is not where it happened
     comma_child: bool = False  # "Tripoli, Lebanon", "Adri in Chad": a parent after a comma/"in"
     weak: bool = False  # introduced by a verb ("stormed X"), not a preposition
@@ -252,7 +253,9 @@ def loose_word(w: str) -> str:
     w = _DOUBLE_RE.sub(r"\1", w).replace("ou", "u").replace("y", "i")
     if len(w) > 4 and w.endswith(("ah", "eh", "ih", "uh")):
         w = w[:-1]
-    return w
+    # Arabic has three vowels: "e" and "o" are how French and English copy write "a"/"i" and
+    # "u" (Feisal/Faisal, Khosoos/Khusus, Foussena/Foussana); the first letter stays as written
+    return w[:1] + w[1:].replace("o", "u").replace("e", "a")
 
 
 @lru_cache(maxsize=65536)
@@ -396,7 +399,15 @@ class Gazetteer:
             if i in blocked or not (tok.is_cap or (tok.norm in ARTICLES and i + 1 < n)):
                 i += 1
                 continue
+            if (
+                not tok.is_cap
+                and tok.norm in _ENGLISH_ARTICLES
+                and text[tok.end : tok.end + 1] == " "
+            ):
+                i += 1  # "coded as Darfur militia": the English word, not the article of a name
+                continue
             found = None
+            loose_found = False
             fuzzy_found: tuple[int, str, list[Entry], bool] | None = None
             w0 = norms[i]
             longest = span_cache.get(w0)
@@ -423,6 +434,7 @@ class Gazetteer:
                 lk = loose(key) if key not in STOPWORDS else ""
                 if lk in self.loose:
                     found = (k, key, self.loose[lk], False)
+                    loose_found = True
                     break
                 sk = skeleton(key) if key not in STOPWORDS else ""
                 if fuzzy_found is None and sk and sk in self.skeletons:
@@ -449,6 +461,7 @@ class Gazetteer:
                 token_end=i + k,
             )
             m.fuzzy = fuzzy
+            m.loose = loose_found
             m.border_ref = _is_border_ref(tokens, i)
             m.locative = _is_locative(tokens, i)
             m.weak = m.locative and i > 0 and tokens[i - 1].norm in VERB_LOCATIVES
@@ -466,13 +479,15 @@ class Gazetteer:
                 if prev.locative and gap in (",", "and", "or", ", and", ", or", "&"):
                     m.locative = True
             m.parenthetical = i > 0 and _char_before(text, first.start) == "("
-            m.comma_child = (
-                bool(out) and text[out[-1].end : first.start].strip() in (",", "in")
-                if text
-                else False
-            )
+            between = text[out[-1].end : first.start].strip() if out and text else ""
+            m.comma_child = bool(out) and bool(text) and between in (",", "in")
             if m.comma_child:
-                m.link = text[out[-1].end : first.start].strip()
+                m.link = between
+            elif out and _SUBDIVISION_OF_RE.match(between):
+                # "Al-Sabkha district in Sheikh Zuweid", "the Belawn area of Benghazi": the
+                # name after the head noun is the parent of the one before
+                m.comma_child = True
+                m.link = "in"
             if out and text and first.start - out[-1].end <= 16:
                 m.gap = text[out[-1].end : first.start]
             m.near = any(t.norm in NEAR_WORDS for t in tokens[max(0, i - 4) : i])
@@ -651,12 +666,13 @@ class Gazetteer:
                 continue
             if (
                 e.kind == "place"
-                and e.population < 100_000
+                and (e.population < 100_000 or m.loose)
                 and not any(c.kind == "admin1" and c.cc == e.cc for c in m.candidates)
                 and not (
                     len(m.candidates) == 1
                     and m.locative
                     and not m.fuzzy
+                    and not m.loose
                     and (e.population >= 20_000 or e.id[:1] in ("P", "R"))
                 )
                 and place_ctx.get(e.cc, 0) == 0
@@ -856,6 +872,16 @@ def _after_given_name(tokens: Sequence[Token], i: int, text: str) -> bool:
     gap = text[prev.end : tokens[i].start] if text else " "
     return gap == " " and prev.norm in GIVEN_NAMES and prev.text[0].isupper()
 
+
+#: English words spelled like an Arabic article: lower-case and apart, never part of a name.
+_ENGLISH_ARTICLES = frozenset({"as", "at", "an"})
+
+#: "X district in Y", "X neighbourhood of Y": the gap that makes Y the parent of X.
+_SUBDIVISION_OF_RE = re.compile(
+    r"^(?:district|area|neighbou?rhood|quarter|suburb|village|town|camp|locality|commune"
+    r"|municipality|delegation|department|lga|local government area)s? (?:in|of)$",
+    re.I,
+)
 
 #: "Gallabat town (Basundah locality, ...)": the parent spec after a place word.
 _TAIL_GAP_RE = re.compile(
