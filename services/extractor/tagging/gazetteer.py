@@ -196,6 +196,7 @@ class PlaceMention:
     gap: str = ""  # the text between the mention before and this one (up to 16 characters)
     qualified: bool = False  # followed by its parent in parentheses: "Tullus (Tulus, South Darfur)"
     origin: bool = False  # "from X", "to X": where people came from or went, not the scene
+    seat: bool = False  # "the authorities in Tripoli": where someone speaks from, not the scene
     entry: Entry | None = None
     resolution: str = ""
     parent: PlaceMention | None = field(default=None, repr=False)
@@ -472,6 +473,15 @@ class Gazetteer:
             )
             if text and text.rfind("(", 0, first.start) > text.rfind(")", 0, first.start):
                 m.admin_word = True  # "(Dessa, Tillaberi)": a parent spec names divisions
+            m.seat = (
+                i > 1
+                and tokens[i - 1].norm in ("in", "of", "based")
+                and tokens[i - 2].norm in _SEAT_HEADS
+            )
+            if out and text and out[-1].border_ref and not m.border_ref:
+                # "the border with Niger, Mali and Libya": the whole list is across the border
+                if text[out[-1].end : first.start].strip().lower() in (",", "and", ", and", "or"):
+                    m.border_ref = True
             if not m.locative and out and i > 0:
                 # "in Hun and Waddan", "in Kasserine, Tunis and Gafsa": the list shares the "in"
                 prev = out[-1]
@@ -872,6 +882,14 @@ def _after_given_name(tokens: Sequence[Token], i: int, text: str) -> bool:
     gap = text[prev.end : tokens[i].start] if text else " "
     return gap == " " and prev.norm in GIVEN_NAMES and prev.text[0].isupper()
 
+
+#: Who speaks or decides from a place: "the authorities in X" is seldom where it happened.
+_SEAT_HEADS = frozenset(
+    words(
+        """authorities officials government ministry spokesman spokesperson sources court
+    parliament embassy diplomats prosecutor administration"""
+    )
+)
 
 #: English words spelled like an Arabic article: lower-case and apart, never part of a name.
 _ENGLISH_ARTICLES = frozenset({"as", "at", "an"})

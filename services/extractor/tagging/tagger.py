@@ -697,6 +697,17 @@ class Tagger:
             finer = [p for p in pool if p.entry is not None and p.entry.kind != "country"]
             pool = finer or pool
             inside = [p for p in pool if not p.border_ref]
+            if not inside and all(p.entry is not None and p.entry.kind == "country" for p in pool):
+                # "Algerian forces deployed on the border with Niger, Mali and Libya": the
+                # neighbours are across the border; the actors' country is where it happened
+                across = {p.entry.cc for p in pool if p.entry is not None}
+                own = [
+                    cc
+                    for cc, _ in ctx.most_common()
+                    if cc in FOCUS and cc in self.gazetteer.countries and cc not in across
+                ][:1]
+                if own:
+                    return self._implied_country(own[0])
             pool = inside or pool
             best = min(pool, key=lambda p: (_rank(p), p.start))
             if best.entry is not None and best.entry.kind != "place":
@@ -743,15 +754,7 @@ class Tagger:
                 cc for cc, _ in ctx.most_common() if cc in self.gazetteer.countries and cc in FOCUS
             ][:1]  # "a French tourist" does not place an event in France
             if implied:
-                e = self.gazetteer.countries[implied[0]]
-                return Location(
-                    name=e.name,
-                    country_code=e.cc,
-                    lat=e.lat,
-                    lon=e.lon,
-                    precision=3,
-                    resolution="no place named; country implied by adjectives or actors",
-                )
+                return self._implied_country(implied[0])
             if src and src in self.gazetteer.countries:
                 e = self.gazetteer.countries[src]
                 return Location(
@@ -764,6 +767,17 @@ class Tagger:
                 )
             return None
         return self._to_location(best)
+
+    def _implied_country(self, cc: str) -> Location:
+        e = self.gazetteer.countries[cc]
+        return Location(
+            name=e.name,
+            country_code=e.cc,
+            lat=e.lat,
+            lon=e.lon,
+            precision=3,
+            resolution="no place named; country implied by adjectives or actors",
+        )
 
     @staticmethod
     def _to_location(p: PlaceMention, inherited: bool = False) -> Location:
@@ -1174,6 +1188,8 @@ def _rank(p: PlaceMention) -> int:
         r -= 1  # "between Nyala and Tullus (Tulus, South Darfur)": the writer pins this one
     if p.origin:
         r += 1  # "coming from Khartoum", "a march from Gafsa to Tunis"
+    if p.seat:
+        r += 2  # "the authorities in Tripoli reported strikes on Sirte"
     return r
 
 
