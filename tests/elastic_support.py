@@ -24,7 +24,7 @@ __all__ = ["EsTarget", "PlainJsonNode", "es_target", "new_client"]
 class PlainJsonNode(Urllib3HttpNode):
     """An HTTP node that sends ``application/json`` (and ``application/x-ndjson``) plainly."""
 
-    def perform_request(  # type: ignore[override]
+    def perform_request(
         self,
         method: str,
         target: str,

@@ -119,7 +119,7 @@ class E:
 
 def _actor(code: str, role: str = "mentioned") -> Actor:
     name, actor_id, kind = ACTORS[code]
-    return Actor(name=name, id=actor_id, kind=kind, role=role)  # type: ignore[arg-type]
+    return Actor(name=name, id=actor_id, kind=kind, role=role)
 
 
 @dataclass

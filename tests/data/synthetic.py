@@ -102,8 +102,28 @@ WORDS = [
     "base",
 ]
 BASE = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-_SYLLABLES = ("ka", "ri", "mo", "ta", "le", "sun", "dar", "bel", "ni", "ho", "zu", "fa", "gel",
-              "am", "tor", "wi", "pe", "sha", "lo", "qu")
+_SYLLABLES = (
+    "ka",
+    "ri",
+    "mo",
+    "ta",
+    "le",
+    "sun",
+    "dar",
+    "bel",
+    "ni",
+    "ho",
+    "zu",
+    "fa",
+    "gel",
+    "am",
+    "tor",
+    "wi",
+    "pe",
+    "sha",
+    "lo",
+    "qu",
+)
 
 
 def _vocabulary(size: int = 4000) -> list[str]:
