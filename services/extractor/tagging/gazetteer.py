@@ -478,10 +478,13 @@ class Gazetteer:
                 and tokens[i - 1].norm in ("in", "of", "based")
                 and tokens[i - 2].norm in _SEAT_HEADS
             )
-            if out and text and out[-1].border_ref and not m.border_ref:
-                # "the border with Niger, Mali and Libya": the whole list is across the border
-                if text[out[-1].end : first.start].strip().lower() in (",", "and", ", and", "or"):
-                    m.border_ref = True
+            if (
+                out
+                and text
+                and out[-1].border_ref
+                and text[out[-1].end : first.start].strip().lower() in (",", "and", ", and", "or")
+            ):
+                m.border_ref = True  # "the border with Niger, Mali and Libya": all across it
             if not m.locative and out and i > 0:
                 # "in Hun and Waddan", "in Kasserine, Tunis and Gafsa": the list shares the "in"
                 prev = out[-1]
