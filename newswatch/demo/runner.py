@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 #: The searches shown at the end (query, what it demonstrates).
 EXAMPLE_SEARCHES: tuple[tuple[str, str], ...] = (
     ('Derna OR airstrike OR "air strike"', "keywords, phrases and OR"),
-    ('country:EG AND type:"Remote explosive/landmine/IED"', "field filters on events"),
+    ('country:EG AND event.type:"Remote explosive/landmine/IED"', "field filters on events"),
     ("smuggling -football", "a term, minus noise"),
 )
 

@@ -123,8 +123,15 @@ FIELDS: tuple[FieldSpec, ...] = (
     ),
     FieldSpec("word_count", "number", "article", "words in the body", key="word_count"),
     # -- event fields --------------------------------------------------------------------------
+    # ``event.type`` takes either level of the taxonomy, as the design's examples do
+    # (``event.type:"Air/drone strike"``): ACLED's 6 type and 25 sub-type names are disjoint.
     FieldSpec(
-        "event.type", "keyword", "event", "ACLED event type", key="type", aliases=("event_type",)
+        "event.type",
+        "keyword",
+        "event",
+        "ACLED event type or sub-event type",
+        key="any_type",
+        aliases=("event_type",),
     ),
     FieldSpec(
         "event.subtype",

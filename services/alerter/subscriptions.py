@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import logging
 import re
 import secrets
 import time
@@ -38,9 +39,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from newswatch.errors import NewswatchError
 from newswatch.models.events import EVENT_TYPES, SUB_EVENT_TYPES
 from services.alerter.errors import SubscriptionError, SubscriptionNotFound
 from services.alerter.state import StateDB
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "BBox",
@@ -502,7 +506,12 @@ class SubscriptionStore:
             if "id" not in data:
                 slug = re.sub(r"[^A-Za-z0-9]+", "-", str(data.get("name", ""))).strip("-")
                 data["id"] = ("cfg-" + slug.lower())[:64] or new_subscription_id()
-            sub = parse_subscription(data)
+            try:
+                sub = parse_subscription(data)
+            except NewswatchError as exc:
+                # One bad entry in the config must not stop the others (or the pipeline).
+                log.error("configured subscription %r skipped: %s", data["id"], exc)
+                continue
             if self.find(sub.id) is None:
                 self.add(sub)
                 inserted.append(sub.id)

@@ -143,3 +143,26 @@ def test_parse_subscription_accepts_yaml_like_shapes() -> None:
     )
     assert sub.regions.admin1 == ["EG.27"]
     assert sub.channels.webhooks[0].secret == "x" * 20
+
+
+def test_seeding_skips_an_invalid_subscription_and_keeps_the_rest(tmp_path, caplog) -> None:
+    from services.alerter.state import StateDB
+    from services.alerter.subscriptions import SubscriptionStore
+
+    store = SubscriptionStore(StateDB(tmp_path / "alerter.db"))
+    good = {
+        "id": "good",
+        "name": "ok",
+        "owner": "a@x.org",
+        "query": "Derna",
+        "channels": {"emails": ["a@x.org"]},
+    }
+    bad = {
+        "id": "bad",
+        "name": "broken",
+        "owner": "a@x.org",
+        "query": "Derna AND (",
+        "channels": {"emails": ["a@x.org"]},
+    }
+    assert store.seed([bad, good]) == ["good"]
+    assert "configured subscription 'bad' skipped" in caplog.text

@@ -112,3 +112,17 @@ def test_terms_and_candidate_keys() -> None:
     assert candidate_keys("country:LY OR tag:smuggling") == {"kw:country:ly", "kw:tag:smuggling"}
     assert candidate_keys("-football") is None
     assert candidate_keys("fatalities:>3 OR Derna") is None
+
+
+def test_event_type_takes_either_level_of_the_taxonomy() -> None:
+    """The design writes ``event.type:"Air/drone strike"``: a sub-type under event.type."""
+    from newswatch.query import compile_matcher
+    from tests.factories import article
+
+    strike = article()  # an Air/drone strike, type Explosions/Remote violence
+    assert compile_matcher('event.type:"Air/drone strike"')(strike)
+    assert compile_matcher('event.type:"Explosions/Remote violence"')(strike)
+    assert not compile_matcher('event.type:"Armed clash"')(strike)
+    assert not compile_matcher("event.type:Battles")(strike)
+    with pytest.raises(QueryError, match="did you mean"):
+        compile_matcher('event.type:"Air strike"')
