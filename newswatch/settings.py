@@ -194,9 +194,11 @@ class IndexerSettings(Section):
     batch_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     flush_interval_s: float = Field(default=1.0, gt=0)
     index_alerts: bool = True
-    #: Where ``newswatch kibana-setup`` imports the saved objects (credentials: those of
-    #: ``index.elasticsearch``).
+    #: Where ``newswatch kibana-setup`` imports the saved objects, as whom (default: the
+    #: credentials of ``index.elasticsearch``), into which Kibana space (default: the default).
     kibana_url: str = "http://localhost:5601"
+    kibana_username: str | None = None
+    kibana_password: SecretStr | None = None
     kibana_space: str | None = None
 
 

@@ -1,8 +1,9 @@
 """``newswatch kibana-setup``: import the Kibana data views, searches and dashboard.
 
 Idempotent (objects have fixed ids and are imported with ``overwrite=true``); waits for Kibana to
-answer first, so docker compose can run it as a one-shot service next to Kibana. Credentials are
-those of ``index.elasticsearch`` (username/password or API key).
+answer first, so docker compose can run it as a one-shot service next to Kibana. Settings:
+``indexer.kibana_url``, ``indexer.kibana_username``/``kibana_password`` (default: the credentials
+of ``index.elasticsearch``), ``indexer.kibana_space`` — e.g. ``NEWSWATCH_INDEXER__KIBANA_URL``.
 """
 
 from __future__ import annotations
@@ -44,13 +45,17 @@ def run(args: argparse.Namespace) -> int:
         return 0
     settings = settings_from(args)
     es = settings.index.elasticsearch
-    url = args.kibana_url or settings.indexer.kibana_url
+    cfg = settings.indexer
+    url = args.kibana_url or cfg.kibana_url
+    username: str | None = cfg.kibana_username or es.username
+    secret = cfg.kibana_password if cfg.kibana_username else es.password
+    api_key = None if cfg.kibana_username else es.api_key
     count = import_saved_objects(
         url,
-        username=es.username,
-        password=es.password.get_secret_value() if es.password else None,
-        api_key=es.api_key.get_secret_value() if es.api_key else None,
-        space=settings.indexer.kibana_space,
+        username=username,
+        password=secret.get_secret_value() if secret else None,
+        api_key=api_key.get_secret_value() if api_key and not username else None,
+        space=cfg.kibana_space,
         wait_s=args.wait,
     )
     if args.json:

@@ -152,3 +152,61 @@ def test_unreachable_kibana_is_an_error() -> None:
 
     with pytest.raises(KibanaError, match="not ready"):
         import_saved_objects("http://kibana:5601", transport=httpx.MockTransport(down), wait_s=0)
+
+
+def test_cli_imports_with_the_configured_kibana_credentials(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import base64
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import yaml
+
+    from newswatch.cli.main import main
+
+    seen: list[tuple[str, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _reply(self, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._reply({"status": {}})
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append((self.path, self.headers.get("Authorization", "")))
+            self._reply({"success": True, "successCount": 13})
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    config = tmp_path / "newswatch.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "data_dir": str(tmp_path),
+                "indexer": {
+                    "kibana_url": f"http://127.0.0.1:{server.server_address[1]}",
+                    "kibana_username": "elastic",
+                    "kibana_password": "s3cret",
+                    "kibana_space": "ops",
+                },
+            }
+        )
+    )
+    try:
+        assert main(["kibana-setup", "--config", str(config), "--json"]) == 0
+    finally:
+        server.shutdown()
+    assert json.loads(capsys.readouterr().out)["imported"] == 13
+    token = base64.b64encode(b"elastic:s3cret").decode()
+    assert seen == [("/s/ops/api/saved_objects/_import?overwrite=true", f"Basic {token}")]
