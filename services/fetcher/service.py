@@ -114,6 +114,9 @@ class FetcherService(Service):
         self.stats = CycleStats()
         self._producer = ctx.bus.producer()
         self._feeds: list[Feed] = []
+        #: Polls in a row, over all feeds, that could not connect (DNS, refused, unreachable).
+        self._unreachable_streak = 0
+        self._network_down = False
         self._held: dict[str, float] = {}  # feed_id -> retry after a bus failure
         self._host_hold: dict[str, float] = {}  # host -> Retry-After deadline
         self._inflight: set[str] = set()
@@ -433,6 +436,26 @@ class FetcherService(Service):
         self._bus_ok = True
         return True
 
+    def _watch_network(self, result: PollResult) -> None:
+        """Say plainly, once, when no feed at all can be reached (the machine is offline, DNS is
+        down), and again when feeds answer again: per-feed warnings alone bury that."""
+        if result.outcome == "failed" and result.reason == "connect":
+            self._unreachable_streak += 1
+        elif result.outcome != "failed":
+            self._unreachable_streak = 0
+            if self._network_down:
+                self._network_down = False
+                log.warning("feeds are reachable again: the network is back")
+        enabled = sum(1 for feed in self._feeds if feed.enabled) or 1
+        if not self._network_down and self._unreachable_streak >= max(3, min(enabled, 20)):
+            self._network_down = True
+            log.warning(
+                "no feed can be reached: the last %d polls all failed to connect (name "
+                "resolution or connection errors). Is this machine offline? newswatch keeps "
+                "retrying each feed with backoff.",
+                self._unreachable_streak,
+            )
+
     def _record(self, result: PollResult, new: int, published: bool) -> None:
         """Metrics, stats and log lines for one finished poll."""
         feed = result.feed
@@ -445,6 +468,7 @@ class FetcherService(Service):
         extra = {"feed_id": feed.feed_id, "feed_url": feed.url, "status": result.status}
         if result.moved_to:
             log.info("feed %s moved permanently to %s", feed.label, result.moved_to, extra=extra)
+        self._watch_network(result)
         if result.outcome == "failed":
             reason = result.reason or "unknown"
             metrics.FEED_FAILURES.labels(reason).inc()
