@@ -5,6 +5,8 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -95,3 +97,45 @@ def test_running_it_twice_starts_afresh(demo: tuple[Path, dict]) -> None:
     second = json.loads(again.stdout)
     assert second["articles"] == first["articles"], "no leftovers from the first run"
     assert second["emails"] == len(list((out / "mail").glob("*.eml")))
+
+
+REPO = Path(__file__).resolve().parents[2]
+README_CONFIG = "demo-output/newswatch.demo.yaml"
+
+
+def readme_commands() -> list[str]:
+    """The `.venv/bin/newswatch …` lines of the README's code blocks, in order."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", text, flags=re.S)
+    return [
+        line.strip()
+        for block in blocks
+        for line in block.splitlines()
+        if line.strip().startswith(".venv/bin/newswatch ")
+    ]
+
+
+def test_the_readme_commands_work_on_the_demo_archive(demo: tuple[Path, dict]) -> None:
+    """Every newswatch command the README shows runs as written (on the demo's output)."""
+    _, summary = demo
+    commands = readme_commands()
+    assert len(commands) >= 6, "the README's search and subscribe sections"
+    for line in commands:
+        args = shlex.split(line.replace(README_CONFIG, summary["config_file"]))[1:]
+        result = newswatch(*args, timeout=120)
+        assert result.returncode == 0, f"{line}\n{result.stderr[-2000:]}"
+        if args[0] == "search" and "--json" in args:
+            assert json.loads(result.stdout)["total"] > 0, line
+        if args[:2] == ["subscriptions", "test"]:
+            assert "sinai" in result.stdout.lower() or result.stdout.strip(), line
+
+
+def test_the_readme_make_targets_exist() -> None:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^make ([a-z-]+)", text, flags=re.M))
+    assert {"run", "demo", "test", "up"} <= targets
+    for target in sorted(targets):
+        result = subprocess.run(
+            ["make", "-n", target], cwd=REPO, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, f"make {target}: {result.stderr}"

@@ -176,3 +176,21 @@ def test_headers_survive_the_round_trip(tmp_path: Path) -> None:
     (message,) = bus.read("t", limit=1)
     assert message.headers == (("trace", b"\x00\x01"), ("é", b""))
     assert message.key == b"k"
+
+
+def _open_and_publish(path: str, worker: int) -> None:
+    bus = EmbeddedBus(path, partitions=2)
+    with bus.producer() as producer:
+        producer.publish("t", f"k{worker}", b"x")
+    bus.close()
+
+
+def test_several_processes_can_create_the_same_new_file_at_once(tmp_path: Path) -> None:
+    path = str(tmp_path / "fresh.db")
+    procs = [multiprocessing.Process(target=_open_and_publish, args=(path, w)) for w in range(6)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(60)
+    assert [proc.exitcode for proc in procs] == [0] * 6
+    assert len(EmbeddedBus(path).read("t", limit=100)) == 6
