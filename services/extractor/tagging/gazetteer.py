@@ -604,6 +604,32 @@ class Gazetteer:
         total: Counter[str] = Counter(base)
         for c in own:
             total.update(c)
+        self._choose(mentions, own, total, base, admin_votes, source_country)
+        # second pass: a mention the first pass rejected (a foreign homonym, an unsupported
+        # spelling guess) is no evidence of the text's country; re-resolve the others without
+        # its votes, so a rejected guess does not tip the ambiguous names
+        changed = False
+        for idx, m in enumerate(mentions):
+            if m.entry is None and own[idx]:
+                total.subtract(own[idx])
+                own[idx] = Counter()
+                for key in {(e.cc, e.admin1.lower()) for e in m.candidates if e.kind == "admin1"}:
+                    admin_votes[key] -= 1
+                changed = True
+        if changed:
+            total = +total
+            self._choose(mentions, own, total, base, admin_votes, source_country)
+
+    def _choose(
+        self,
+        mentions: Sequence[PlaceMention],
+        own: list[Counter[str]],
+        total: Counter[str],
+        base: Counter[str],
+        admin_votes: Counter[tuple[str, str]],
+        source_country: str | None,
+    ) -> None:
+        """One resolution pass: each mention against the votes of all the others."""
         for idx, m in enumerate(mentions):
             ctx_cc = total.copy()
             ctx_cc.subtract(own[idx])
