@@ -120,6 +120,11 @@ FOCUS = frozenset(
     words("""EG LY TN DZ MA EH SD SS MR ML NE TD BF NG CM ET ER DJ SO IL PS LB SY JO IQ SA YE""")
 )
 
+#: The core of the focus region: the borders of Egypt, Libya, Sudan and the Sahel that the
+#: analysts follow (design.md), with their Maghreb neighbours. Between two homonyms that
+#: nothing else in the text separates (Rafah, Saida), the core one is the likelier.
+CORE = frozenset(words("EG LY TN DZ MA EH SD SS MR ML NE TD BF"))
+
 #: Words that introduce a place: a small place needs one of these (or a parent after it).
 LOCATIVES = frozenset(
     words(
@@ -751,7 +756,9 @@ class Gazetteer:
         reasons: list[tuple[float, str]] = []
         pop = math.log10(e.population + 10) * 0.8
         reasons.append((pop, "population"))
-        if e.cc in FOCUS:
+        if e.cc in CORE:
+            reasons.append((3.8, "core of the focus region"))
+        elif e.cc in FOCUS:
             reasons.append((3.0, "focus region"))
         elif not ctx_cc.get(e.cc):
             reasons.append((-4.0, "outside the focus region, not named in text"))

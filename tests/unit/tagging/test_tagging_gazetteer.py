@@ -71,3 +71,14 @@ def test_small_place_needs_a_locative_cue(gaz: Gazetteer) -> None:
     assert [m.key for m in _resolve(gaz, "Gunmen attacked residents in Al Awaynat.")] == [
         "al awaynat"
     ]
+
+
+def test_homonyms_without_context_go_to_the_core_region(gaz: Gazetteer) -> None:
+    # nothing in the text separates the candidates: the analysts' core region wins
+    (m,) = _resolve(gaz, "A shell landed on a house in Rafah.")
+    assert m.entry is not None and m.entry.cc == "EG"
+    assert "core" in m.resolution
+    (m,) = _resolve(gaz, "Residents protested over power cuts in Saida.")
+    assert m.entry is not None and m.entry.cc == "DZ"
+    found = _resolve(gaz, "Supporters rallied in Saida, south of Beirut.")
+    assert found[0].entry is not None and found[0].entry.cc == "LB"
