@@ -226,9 +226,9 @@ def _status_table(
         f"{snap['articles']} articles extracted",
         str(snap["extractor_lag"] if snap["extractor_lag"] is not None else "-"),
     )
-    table.add_row(
-        "indexer", "indexed", str(snap["indexer_lag"] if snap["indexer_lag"] is not None else "-")
-    )
+    lag = snap["indexer_lag"]
+    indexed = snap["articles"] - lag if lag is not None else 0
+    table.add_row("indexer", f"{indexed} articles indexed", str(lag if lag is not None else "-"))
     table.add_row(
         "alerter",
         f"{mail.count} emails, {hooks.count} webhooks",
@@ -418,7 +418,7 @@ def print_summary(result: DemoResult, console: Console) -> None:
         for hit in search["hits"]:
             console.print(f"  - {escape(hit['title'])}  [dim]{escape(hit['source'])}[/]")
             if hit["snippet"]:
-                console.print(f"    [dim]…[/]{hit['snippet']}[dim]…[/]")
+                console.print(f"    {hit['snippet']}")
     config = result.config_file
     console.rule("where to look next")
     console.print(f"  search the demo archive:  newswatch search 'Derna' --config {config}")
