@@ -112,6 +112,10 @@ class ElasticsearchSettings(Section):
     shards: int = Field(default=1, ge=1)
     replicas: int = Field(default=0, ge=0)
     request_timeout_s: float = Field(default=30.0, gt=0)
+    #: Send elasticsearch-py's versioned media type (``application/vnd.elasticsearch+json;
+    #: compatible-with=9``). ``false`` sends plain ``application/json``, which OpenSearch and
+    #: other Elasticsearch-compatible servers (osmem-server in the tests) need.
+    compat_headers: bool = True
 
 
 class IndexSettings(Section):
@@ -233,7 +237,24 @@ class ApiSettings(Section):
     public_url: str = "http://127.0.0.1:8088"
 
 
+class FaustSettings(Section):
+    """The faust-streaming alerter (``alerter.engine``; distributed runtime only)."""
+
+    #: The faust app id: its consumer group and the prefix of its internal topics.
+    app_id: str = "newswatch-alerter"
+    #: Where faust keeps table state between changelog reads (``memory://``; ``rocksdb://``
+    #: needs faust-streaming[rocksdb]). Tables are rebuilt from their changelog topics.
+    store: str = "memory://"
+    #: Spike windows are counted in buckets of this many seconds (a window's edges are exact
+    #: to one bucket).
+    spike_bucket_s: int = Field(default=60, ge=1, le=3600)
+
+
 class AlerterSettings(Section):
+    #: ``auto``: the faust-streaming app on the Kafka bus, the plain consumer on the embedded
+    #: bus. ``plain`` keeps the plain consumer on Kafka too (one replica); ``faust`` needs Kafka.
+    engine: Literal["auto", "faust", "plain"] = "auto"
+    faust: FaustSettings = FaustSettings()
     #: SQLite file of subscriptions, dedupe and windows (embedded runtime); relative to data_dir.
     state_path: Path = Path("alerter.db")
     #: Signs unsubscribe tokens. Must be changed outside development.

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
+from elastic_transport import HttpHeaders, Urllib3HttpNode
 from elasticsearch import ApiError, Elasticsearch, NotFoundError
 from elasticsearch import ConnectionError as EsConnectionError
 from elasticsearch import TransportError as EsTransportError
@@ -52,13 +53,38 @@ from services.indexer.index import (
 )
 from services.indexer.mappings import ALERT_MAPPINGS, ARTICLE_MAPPINGS, index_template
 
-__all__ = ["ElasticIndex", "build_client"]
+__all__ = ["ElasticIndex", "PlainJsonNode", "build_client"]
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 FACET_SIZE = 20
 SNIPPET_FIELDS = ("text", "summary", "title")
+
+
+class PlainJsonNode(Urllib3HttpNode):
+    """An HTTP node that sends plain ``application/json`` (and ``application/x-ndjson``) instead
+    of elasticsearch-py's ``compatible-with=9`` media type, which OpenSearch and other
+    Elasticsearch-compatible servers refuse (``index.elasticsearch.compat_headers: false``)."""
+
+    def perform_request(
+        self,
+        method: str,
+        target: str,
+        body: bytes | None = None,
+        headers: HttpHeaders | None = None,
+        request_timeout: Any = None,
+    ) -> Any:
+        rewritten = HttpHeaders(headers or {})
+        for name in ("accept", "content-type"):
+            value = rewritten.get(name)
+            if value and "compatible-with" in value:
+                rewritten[name] = (
+                    "application/x-ndjson" if "ndjson" in value else "application/json"
+                )
+        return super().perform_request(
+            method, target, body=body, headers=rewritten, request_timeout=request_timeout
+        )
 
 
 def build_client(cfg: ElasticsearchSettings, **kwargs: Any) -> Elasticsearch:
@@ -69,6 +95,8 @@ def build_client(cfg: ElasticsearchSettings, **kwargs: Any) -> Elasticsearch:
         "retry_on_timeout": False,
         "max_retries": 0,  # retries are ours, with backoff
     }
+    if not cfg.compat_headers:
+        options["node_class"] = PlainJsonNode
     if cfg.ca_certs is not None:
         options["ca_certs"] = str(cfg.ca_certs)
     if cfg.api_key is not None:
