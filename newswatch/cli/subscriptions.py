@@ -200,10 +200,10 @@ def register(subparsers: Any) -> None:
 
 
 def _store(settings: Settings) -> Any:
-    from services.alerter.state import StateDB
-    from services.alerter.subscriptions import SubscriptionStore
+    """The alerter's store; on the Kafka bus it also publishes changes to news.subscriptions."""
+    from services.alerter.sync import open_store
 
-    return SubscriptionStore(StateDB(settings.data_path(settings.alerter.state_path)))
+    return open_store(settings)
 
 
 def cmd_add(args: argparse.Namespace) -> int:

@@ -28,9 +28,9 @@ from services.alerter.errors import AlerterError, SubscriptionError, Subscriptio
 from services.alerter.state import StateDB
 from services.alerter.subscriptions import (
     Subscription,
-    SubscriptionStore,
     parse_subscription,
 )
+from services.alerter.sync import open_store
 from services.alerter.tokens import InvalidToken, read_unsubscribe_token
 
 __all__ = ["create_app", "serve_in_thread"]
@@ -56,7 +56,7 @@ def _restore_secrets(new: dict[str, Any], old: Subscription | None) -> dict[str,
 
 def create_app(settings: Settings, db: StateDB) -> FastAPI:
     """The API over the alerter's state file."""
-    store = SubscriptionStore(db)
+    store = open_store(settings, db)
     cfg = settings.alerter
     keys = [k.get_secret_value() for k in cfg.api.api_keys]
     secret = cfg.secret_key.get_secret_value()

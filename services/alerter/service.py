@@ -34,7 +34,8 @@ from services.alerter.delivery import DeliveryWorker
 from services.alerter.matching import SubscriptionIndex
 from services.alerter.recorder import AlertRecorder, RecordStats
 from services.alerter.state import StateDB
-from services.alerter.subscriptions import Subscription, SubscriptionStore
+from services.alerter.subscriptions import Subscription
+from services.alerter.sync import open_store
 
 __all__ = ["AlerterService"]
 
@@ -59,7 +60,7 @@ class AlerterService(ConsumerService):
         self.batch_size = cfg.batch_size
         self.clock = clock
         self.db = StateDB(self.settings.data_path(cfg.state_path))
-        self.store = SubscriptionStore(self.db)
+        self.store = open_store(self.settings, self.db)
         seeded = self.store.seed(self.settings.subscriptions)
         if seeded:
             log.info("seeded %d subscription(s) from the configuration", len(seeded))

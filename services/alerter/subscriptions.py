@@ -34,7 +34,7 @@ import re
 import secrets
 import time
 import zoneinfo
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -391,11 +391,24 @@ def _ts(value: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(value, dt.UTC)
 
 
-class SubscriptionStore:
-    """Subscriptions in the alerter's SQLite file, with a change counter."""
+#: Called after a change is committed: ``(subscription id, the new subscription or None when
+#: deleted)``. The distributed runtime publishes changes to ``news.subscriptions`` with it.
+ChangeHook = Callable[[str, "Subscription | None"], None]
 
-    def __init__(self, db: StateDB) -> None:
+
+class SubscriptionStore:
+    """Subscriptions in the alerter's SQLite file, with a change counter.
+
+    ``on_change`` is told about every change made through this store (not about ``mirror``, which
+    applies changes that came from elsewhere)."""
+
+    def __init__(self, db: StateDB, *, on_change: ChangeHook | None = None) -> None:
         self.db = db
+        self.on_change = on_change
+
+    def _notify(self, sub_id: str, sub: Subscription | None) -> None:
+        if self.on_change is not None:
+            self.on_change(sub_id, sub)
 
     def version(self) -> int:
         row = self.db.conn.execute(
@@ -452,6 +465,7 @@ class SubscriptionStore:
                 (sub.id, self._doc(sub), now, now),
             )
             self._bump(conn)
+        self._notify(sub.id, sub)
         return sub.model_copy(update={"created_at": _ts(now), "updated_at": _ts(now)})
 
     def put(self, sub: Subscription) -> Subscription:
@@ -465,6 +479,7 @@ class SubscriptionStore:
                 (sub.id, self._doc(sub), now, now),
             )
             self._bump(conn)
+        self._notify(sub.id, sub)
         return self.get(sub.id)
 
     def remove(self, sub_id: str) -> None:
@@ -474,6 +489,7 @@ class SubscriptionStore:
             if cur.rowcount == 0:
                 raise SubscriptionNotFound(f"no subscription {sub_id!r}")
             self._bump(conn)
+        self._notify(sub_id, None)
 
     def unsubscribe_email(self, sub_id: str, email: str) -> bool:
         """Remove ``email`` from the subscription's channels; disable it when no channel is left.
@@ -493,6 +509,30 @@ class SubscriptionStore:
                 "UPDATE subscriptions SET doc = ?, updated_at = ? WHERE id = ?",
                 (self._doc(sub), time.time(), sub_id),
             )
+            self._bump(conn)
+        self._notify(sub_id, sub)
+        return True
+
+    def mirror(self, sub_id: str, sub: Subscription | None) -> bool:
+        """Apply a change made elsewhere (another replica's store, read back from
+        ``news.subscriptions``) without telling ``on_change``; False when it changes nothing."""
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT doc FROM subscriptions WHERE id = ?", (sub_id,)).fetchone()
+            if sub is None:
+                if row is None:
+                    return False
+                conn.execute("DELETE FROM subscriptions WHERE id = ?", (sub_id,))
+            else:
+                doc = self._doc(sub)
+                if row is not None and row[0] == doc:
+                    return False
+                now = time.time()
+                conn.execute(
+                    "INSERT INTO subscriptions (id, doc, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, "
+                    "updated_at = excluded.updated_at",
+                    (sub_id, doc, now, now),
+                )
             self._bump(conn)
         return True
 
