@@ -234,10 +234,30 @@ class AlertRecorder:
             now,
         )
         stats.spike_hits += 1
-        if crossing is None:
-            return
-        spike_id = hashlib.sha256(f"{sub.id}\x00spike\x00{crossing.crossing}".encode()).hexdigest()
-        group_id = spike_id[:32]
+        if crossing is not None:
+            self._queue_spike(conn, sub, crossing, article.article_id, now, stats)
+
+    def record_spike(
+        self, sub: Subscription, crossing: spikes.SpikeCrossing, article_id: str
+    ) -> RecordStats:
+        """Queue the alert of a spike rule that fired (counted elsewhere: the faust app's
+        windowed table); ``article_id`` is the hit that made it fire."""
+        stats = RecordStats()
+        with self.db.transaction() as conn:
+            self._queue_spike(conn, sub, crossing, article_id, self.clock(), stats)
+        return stats
+
+    def _queue_spike(
+        self,
+        conn: sqlite3.Connection,
+        sub: Subscription,
+        crossing: spikes.SpikeCrossing,
+        article_id: str,
+        now: float,
+        stats: RecordStats,
+    ) -> None:
+        assert sub.spike is not None
+        group_id = spikes.spike_alert_id(sub.id, crossing.crossing)
         items = [AlertArticle.model_validate_json(p) for _, p in crossing.hits[-20:]]
         info = SpikeInfo(
             threshold=sub.spike.threshold,
@@ -250,9 +270,7 @@ class AlertRecorder:
         # The spike alert goes out even in a mute window when deferred; suppressed otherwise.
         mute_end = sub.mute_end(_utc(now))
         if mute_end is not None and sub.mute_action == "suppress":
-            stats.suppressed += self._suppressed(
-                conn, sub, group_id, article.article_id, "muted", now
-            )
+            stats.suppressed += self._suppressed(conn, sub, group_id, article_id, "muted", now)
             return
         stats.spikes += 1
         stats.deliveries += self._queue(

@@ -16,12 +16,22 @@ Plain functions over a SQLite connection, called inside the alerter's batch tran
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import sqlite3
 from dataclasses import dataclass
 
 from services.alerter.subscriptions import Subscription
 
-__all__ = ["SpikeCrossing", "rearm", "record_hit", "window_count"]
+__all__ = [
+    "SpikeCrossing",
+    "fires",
+    "hit_time",
+    "rearm",
+    "rearms",
+    "record_hit",
+    "spike_alert_id",
+    "window_count",
+]
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,33 @@ class SpikeCrossing:
     window_end: float
     #: (article_id, stored alert payload) of the hits in the window, oldest first.
     hits: tuple[tuple[str, str], ...]
+
+
+# -- the rule itself: shared by this SQLite store and the faust app's tables ---------------------
+
+
+def hit_time(published: dt.datetime | None, now: float) -> float:
+    """When a hit counts: the article's publication time, never later than now."""
+    return min(now, published.timestamp()) if published is not None else now
+
+
+def fires(count: int, threshold: int, fired: bool) -> bool:
+    """Whether a new hit that brings the window to ``count`` fires an armed rule."""
+    return count > threshold and not fired
+
+
+def rearms(count: int, threshold: int) -> bool:
+    """Whether a fired rule re-arms: its window is back at or below the threshold."""
+    return count <= threshold
+
+
+def spike_alert_id(subscription_id: str, crossing: int) -> str:
+    """The stable id of a rule's ``crossing``-th firing (one spike alert, whichever replica)."""
+    raw = f"{subscription_id}\x00spike\x00{crossing}".encode()
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
+# -- the SQLite store -----------------------------------------------------------------------------
 
 
 def _window_s(sub: Subscription) -> float:
@@ -60,7 +97,7 @@ def record_hit(
     if sub.spike is None:
         raise ValueError(f"subscription {sub.id} has no spike rule")
     window = _window_s(sub)
-    ts = min(now, published.timestamp()) if published is not None else now
+    ts = hit_time(published, now)
     since = now - window
     if ts < since:
         return None
@@ -79,7 +116,7 @@ def record_hit(
         "SELECT fired, crossings FROM spike_state WHERE subscription_id = ?", (sub.id,)
     ).fetchone()
     fired, crossings = (0, 0) if row is None else (int(row[0]), int(row[1]))
-    if fired:
+    if not fires(count, sub.spike.threshold, bool(fired)):
         return None
     crossings += 1
     conn.execute(
@@ -111,7 +148,7 @@ def rearm(conn: sqlite3.Connection, subs: list[Subscription], now: float) -> lis
         sub = by_id.get(sid)
         if sub is None or sub.spike is None:
             continue
-        if window_count(conn, sid, now - _window_s(sub)) <= sub.spike.threshold:
+        if rearms(window_count(conn, sid, now - _window_s(sub)), sub.spike.threshold):
             conn.execute("UPDATE spike_state SET fired = 0 WHERE subscription_id = ?", (sid,))
             rearmed.append(sid)
     return rearmed
