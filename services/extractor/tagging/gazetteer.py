@@ -28,7 +28,12 @@ from services.extractor.tagging.text import Token, contiguous, norm_phrase, word
 __all__ = ["COUNTRY_ADJECTIVES", "Entry", "Gazetteer", "PlaceMention", "haversine_km"]
 
 #: Arabic articles that wire copy writes, drops or hyphenates at will ("El-Arish", "Arish").
-ARTICLES = frozenset({"al", "el", "ad", "ed", "as", "es", "ash", "an", "az", "at", "ar", "ath"})
+ARTICLES = frozenset(
+    {"al", "el", "ad", "ed", "as", "es", "ash", "an", "az", "at", "ar", "ath"}
+    # the assimilated forms of French-style Maghreb spellings ("Ech Chott", "Er Riadh",
+    # "Ez Zahra", "Et Tadhamen", "En Nadhour", "Ej Jem", "Edh Dhahiba")
+    | {"ech", "er", "ez", "et", "en", "ej", "edh", "eth", "esh", "adh", "aj"}
+)
 
 #: Capitalised words that are also GeoNames alternate names somewhere; never places on their own.
 STOPWORDS = frozenset(
@@ -207,13 +212,48 @@ class PlaceMention:
     parent: PlaceMention | None = field(default=None, repr=False)
 
 
+#: The generic words of Arabic place names as English, French and Italian copy write them,
+#: each to one form, so that every name in the gazetteer matches in every transliteration
+#: (Ain/Ayn/Ein, Oued/Wadi, Bordj/Borj/Burj, Djebel/Jebel/Jabal, Ouled/Oulad/Awlad, Beni/Bani,
+#: Oum/Umm, Bou/Abu, Ksar/Qasr/Gasr, Souk/Suq, Menzel/Manzil, Zaouiet/Zawiyat, Cheikh/Sheikh).
+#: Used by the loose and skeleton keys on both sides (names and text), never as written.
+_GENERIC_WORDS: dict[str, str] = {}
+for _canon, _forms in {
+    "ain": "ain ayn ein aine",
+    "wadi": "oued ouadi wad wadi widi",
+    "burj": "bordj borj burj bourj",
+    "jabal": "djebel jebel jabal jbel djbel gebel jabel",
+    "awlad": "ouled oulad awlad aulad oulad uled ulad",
+    "bani": "beni bani bni banu",
+    "umm": "oum om umm um",
+    "abu": "bou abou abu bu",
+    "qasr": "ksar qasr gasr kasr qsar",
+    "suq": "souk souq suq suk sooq",
+    "manzil": "menzel manzil manzel",
+    "zawiyat": "zaouiet zawiyat zaouiat zawiet",
+    "zawiya": "zaouia zawiya zawia zaouiya",
+    "shaykh": "sheikh cheikh shaykh shaikh sheik chikh cheik",
+    "hasi": "hassi hasi",
+    "bir": "bir beer bir",
+    "kafr": "kafr kfar kufr",
+}.items():
+    for _form in _forms.split():
+        _GENERIC_WORDS[_form] = _canon
+
+
+def _generic(w: str) -> str:
+    """One generic word in its canonical form; French "dj" is the English "j" (Djerba)."""
+    w = _GENERIC_WORDS.get(w, w)
+    return w.replace("dj", "j") if "dj" in w else w
+
+
 _SKEL_DROP = str.maketrans({c: None for c in "aeiouyhw'"})
 
 
 @lru_cache(maxsize=65536)
 def skeleton_word(p: str) -> str:
     """The skeleton of one word (see ``skeleton``)."""
-    p = p.replace("q", "k").replace("g", "k")
+    p = _generic(p).replace("q", "k").replace("g", "k")
     head, rest = p[:1], p[1:].translate(_SKEL_DROP)
     w = head
     for c in rest:
@@ -256,7 +296,7 @@ def loose_word(w: str) -> str:
     """A spelling-tolerant form of one word: doubled letters single, "ou" as "u", a final
     "h" after a vowel dropped. Transliterations write these at will: Saddada/Sadada,
     Watiyah/Watiya, Tawergha/Tawurgha is left to the skeleton."""
-    w = _DOUBLE_RE.sub(r"\1", w).replace("ou", "u").replace("y", "i")
+    w = _DOUBLE_RE.sub(r"\1", _generic(w)).replace("ou", "u").replace("y", "i")
     if len(w) > 4 and w.endswith(("ah", "eh", "ih", "uh")):
         w = w[:-1]
     # Arabic has three vowels: "e" and "o" are how French and English copy write "a"/"i" and

@@ -47,6 +47,10 @@ def _places(gaz: Gazetteer, text: str, ctx: Counter[str] | None = None) -> list[
         ("Jihadists attacked the army post at Boulkessi.", "ML", "Mopti"),
         ("Gunmen killed villagers in Tchoma Bangou.", "NE", "Tillaberi"),
         ("Insurgents attacked the town of Damasak.", "NG", "Borno"),
+        ("Residents blocked the road in Ouled Rechache.", "DZ", "Khenchela"),
+        ("Youths rioted in Sidi Lahcene on Monday.", "DZ", "Sidi Bel Abbes"),
+        ("Protesters gathered in Zelfane.", "TN", "Kasserine"),
+        ("Smugglers were arrested near Hammam Bourguiba.", "TN", "Jendouba"),
     ],
 )
 def test_curated_places(gaz: Gazetteer, text: str, cc: str, admin1: str) -> None:
@@ -58,6 +62,28 @@ def test_curated_places(gaz: Gazetteer, text: str, cc: str, admin1: str) -> None
 def test_loose_spellings() -> None:
     assert loose("al watiyah") == loose("watiya")
     assert loose("saddada") == loose("sadada")
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "cc"),
+    [
+        ("Residents blocked the road in Ayn Madhi on Monday.", "Ain Madhi", "DZ"),
+        ("Youths rioted in Wadi Sebbah.", "Oued Sebbah", "DZ"),
+        ("Protesters gathered in Borj Bou Naama.", "Bordj Bou Naama", "DZ"),
+        ("Youths protested in Oulad Haffouz.", "Ouled Haffouz", "TN"),
+        ("A protest was held in Qasr Hallouf.", "Ksar Hallouf", "TN"),
+        ("Residents protested in Ech Chebika.", "Chebika", "TN"),
+    ],
+)
+def test_generic_words_in_any_transliteration(
+    gaz: Gazetteer, text: str, name: str, cc: str
+) -> None:
+    """Ain/Ayn, Oued/Wadi, Bordj/Borj, Ouled/Oulad, Ksar/Qasr and assimilated articles match
+    every name, not only the ones curated with that spelling."""
+    got = _places(gaz, text)
+    assert got, text
+    assert (got[0].entry.name, got[0].entry.cc) == (name, cc)  # type: ignore[union-attr]
+    assert loose("oued tlelat") == loose("wadi tlelat")
 
 
 def test_a_name_inside_a_longer_name_is_not_a_place(gaz: Gazetteer) -> None:
