@@ -47,8 +47,13 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Most server-backed tests wait (group joins, restarts) rather than compute, so three workers
+# on two cores halve the wall time; --dist loadfile keeps a module's tests (and its module
+# fixtures, such as the demo run) on one worker.
+PYTEST_WORKERS ?= 3
+
 test: lint  ## lint, then every test (unit, integration against real servers on loopback, e2e)
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-fast: $(STAMP)  ## unit tests only: no server-backed tests
 	$(BIN)/pytest -q -m "not integration and not e2e and not slow" $(PYTEST_ARGS)
