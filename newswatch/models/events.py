@@ -17,16 +17,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "BORDER_TAGS",
     "EVENT_TYPES",
     "SUB_EVENT_TYPES",
-    "BORDER_TAGS",
-    "ActorKind",
-    "Span",
     "Actor",
-    "Location",
+    "ActorKind",
     "Casualty",
     "Event",
+    "Location",
     "Place",
+    "Span",
     "TaggingResult",
 ]
 
