@@ -1,9 +1,8 @@
 """Elasticsearch for tests: osmem-server on loopback, or a real cluster from ELASTICSEARCH_URL.
 
 osmem-server answers elasticsearch-py 9 only when requests carry plain ``application/json``
-rather than the client's ``compatible-with=9`` media type, so ``PlainJsonNode`` rewrites the
-``Accept`` and ``Content-Type`` headers. It belongs to tests (and the benchmark), never to the
-product, which talks to real Elasticsearch.
+rather than the client's ``compatible-with=9`` media type: the product's own ``PlainJsonNode``
+(``index.elasticsearch.compat_headers: false``, for OpenSearch-compatible servers) does that.
 """
 
 from __future__ import annotations
@@ -15,33 +14,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from elastic_transport import HttpHeaders, Urllib3HttpNode
 from elasticsearch import Elasticsearch
 
+from services.indexer.elastic import PlainJsonNode
+
 __all__ = ["EsTarget", "PlainJsonNode", "es_target", "new_client"]
-
-
-class PlainJsonNode(Urllib3HttpNode):
-    """An HTTP node that sends ``application/json`` (and ``application/x-ndjson``) plainly."""
-
-    def perform_request(
-        self,
-        method: str,
-        target: str,
-        body: bytes | None = None,
-        headers: HttpHeaders | None = None,
-        request_timeout: Any = None,
-    ) -> Any:
-        rewritten = HttpHeaders(headers or {})
-        for name in ("accept", "content-type"):
-            value = rewritten.get(name)
-            if value and "compatible-with" in value:
-                rewritten[name] = (
-                    "application/x-ndjson" if "ndjson" in value else "application/json"
-                )
-        return super().perform_request(
-            method, target, body=body, headers=rewritten, request_timeout=request_timeout
-        )
 
 
 @dataclass
