@@ -7,6 +7,7 @@ starts one. A role whose package is not installed (or has not landed) is reporte
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from newswatch.errors import NotAvailableError
@@ -32,13 +33,15 @@ ROLES: dict[str, Role] = {
             "download pages, extract text, tag events",
         ),
         Role("indexer", "services.indexer.service:IndexerService", "index articles for search"),
-        Role("alerter", "services.alerter.service:AlerterService", "match subscriptions, deliver"),
+        # A factory: the plain consumer, or the faust app on Kafka (alerter.engine).
+        Role("alerter", "services.alerter.engine:alerter_service", "match subscriptions, deliver"),
     )
 }
 
 
-def load_role(name: str) -> type[Service]:
-    """The service class of ``name``, or ``NotAvailableError`` saying why it cannot run."""
+def load_role(name: str) -> Callable[[ServiceContext], Service]:
+    """The service class (or factory) of ``name``, or ``NotAvailableError`` saying why it cannot
+    run."""
     role = ROLES[name]
     module_name, _, attr = role.target.partition(":")
     try:
