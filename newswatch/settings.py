@@ -248,6 +248,9 @@ class FaustSettings(Section):
     #: Spike windows are counted in buckets of this many seconds (a window's edges are exact
     #: to one bucket).
     spike_bucket_s: int = Field(default=60, ge=1, le=3600)
+    #: Level of faust's, mode's and aiokafka's own loggers (they narrate every start-up step
+    #: at INFO); DEBUG in ``log.level`` shows them all.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
 
 
 class AlerterSettings(Section):

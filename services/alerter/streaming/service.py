@@ -60,7 +60,7 @@ class FaustAlerterService(Service):
     def run(self, *, once: bool = False) -> None:
         if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
             for name in _CHATTY:
-                logging.getLogger(name).setLevel(logging.WARNING)
+                logging.getLogger(name).setLevel(self.settings.alerter.faust.log_level)
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         alerter = AlerterApp(self.settings, producer_factory=self.ctx.bus.producer, loop=loop)
