@@ -131,6 +131,9 @@ class DeliveryWorker:
         last_beat = 0.0
         last_reap = 0.0
         while not self._stop.is_set():
+            # Cleared before looking, so a wake-up that arrives meanwhile is not lost.
+            self._wake.clear()
+            started = 0
             try:
                 now = time.time()
                 if now - last_beat >= 2.0:
@@ -140,12 +143,16 @@ class DeliveryWorker:
                     self.registry.reap()
                     last_reap = now
                 self.publish_records()
-                self.dispatch()
+                started = self.dispatch()
             except Exception:
                 log.exception("delivery loop error; continuing")
                 self._stop.wait(1.0)
-            self._wake.wait(self._sleep_s())
-            self._wake.clear()
+            delay = self._sleep_s()
+            if started == 0 and delay <= 0:
+                # Rows are due but their targets are busy (per_target_concurrency) or every
+                # thread is: wait for a send to finish (it wakes us) rather than spin.
+                delay = 0.5
+            self._wake.wait(delay)
 
     def _sleep_s(self) -> float:
         due = self.outbox.next_due()
