@@ -1,0 +1,422 @@
+"""End-to-end pipeline throughput on both runtimes, with one and with two extractor processes.
+
+For each runtime (``embedded``: one SQLite bus file and FTS5 index shared by the processes;
+``distributed``: tansu for Kafka, osmem-server for Elasticsearch, the alerter as the faust app)
+and each number of extractors, the bench starts ``newswatch indexer``, ``newswatch alerter`` and
+one or two ``newswatch extractor`` processes on a fresh bus and index, warms them up (group
+joins, tagging lexicons, connections) with a first batch, then publishes ``--articles`` discovered
+items at once to ``news.discovered`` and measures the wall time from that first publish until the
+last of them is searchable in the index. Articles/s = articles / that time.
+
+Pages: ``--articles`` distinct news pages generated from the demo newsroom's paragraphs (6-10
+paragraphs each, shuffled, so the near-duplicate index sees no copies), served by a keep-alive
+HTTP server in its own process. Tagging is on (the realistic case). Each extractor runs its
+tagger inline by default (``--tagging-workers 0``): one process per replica, so the second
+replica is what brings a second core; with the default ``tagging_workers: 1`` a single replica
+already spreads over two processes.
+
+The fetcher is not part of the measurement: it is I/O-bound and never the bottleneck; the
+measured path is discovered item → download → extraction → tagging → news.articles → index
+(+ alerter). The target (issue 8) is two extractors ≥ 1.6 × one. The machine's load average is
+printed with each figure: on the shared 2-core machine the other work, the broker, the index
+server, the indexer and the alerter all compete with the extractors for the same two cores.
+
+    .venv/bin/python bench/pipeline.py [--articles 400] [--runtimes embedded,distributed]
+                                       [--extractors 1,2] [--tagging-workers 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import html
+import multiprocessing
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import psutil
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from newswatch.bus import open_bus  # noqa: E402
+from newswatch.demo.content import load_newsroom  # noqa: E402
+from newswatch.ids import article_id  # noqa: E402
+from newswatch.models.messages import DiscoveredItem, Source, encode  # noqa: E402
+from newswatch.settings import Settings, load_settings  # noqa: E402
+
+WARM_UP = 24
+TIMEOUT_S = 600.0
+
+
+# -- pages --------------------------------------------------------------------------------------
+
+
+def generate_pages(count: int, seed: int = 8) -> list[bytes]:
+    """``count`` distinct article pages from the demo newsroom's paragraphs."""
+    newsroom = load_newsroom()
+    local = dt.datetime(2024, 5, 2, 9, 0)
+    paragraphs = [p for a in newsroom.articles for p in a.paragraphs(local) if len(p) > 80]
+    headlines = [a.headline for a in newsroom.articles]
+    rng = random.Random(seed)
+    pages = []
+    for number in range(count):
+        body = rng.sample(paragraphs, rng.randint(6, 10))
+        title = f"{rng.choice(headlines)} ({number})"
+        paras = "\n".join(f"<p>{html.escape(p)}</p>" for p in body)
+        page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)} | Bench Wire</title>
+<meta property="og:title" content="{html.escape(title)}">
+<meta name="author" content="Bench Desk">
+<meta property="article:published_time" content="2024-05-02T09:00:00+02:00"></head>
+<body><header><nav><a href="/">Home</a> <a href="/world">World</a> <a href="/region">Region</a>
+<a href="/sport">Sport</a></nav></header>
+<main><article><h1>{html.escape(title)}</h1><p class="byline">By Bench Desk, 2 May 2024</p>
+{paras}
+</article></main>
+<aside><h2>Most read</h2><ul><li><a href="/a/1.html">Markets steady</a></li>
+<li><a href="/a/2.html">Weather: a hot week ahead</a></li></ul></aside>
+<footer><p>&copy; 2024 Bench Wire. All rights reserved.</p></footer></body></html>"""
+        pages.append(page.encode("utf-8"))
+    return pages
+
+
+def _serve(pages: list[bytes], port_queue: Any) -> None:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            try:
+                number = int(self.path.rsplit("/", 1)[1].split(".")[0])
+                body = pages[number % len(pages)]
+            except (ValueError, IndexError):
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    port_queue.put(server.server_address[1])
+    server.serve_forever()
+
+
+@contextmanager
+def page_server(pages: list[bytes]) -> Iterator[int]:
+    queue: Any = multiprocessing.Queue()
+    process = multiprocessing.Process(target=_serve, args=(pages, queue), daemon=True)
+    process.start()
+    try:
+        port = int(queue.get(timeout=30))
+        with socket.create_connection(("127.0.0.1", port), timeout=10):
+            pass
+        yield port
+    finally:
+        process.terminate()
+        process.join(10)
+
+
+def discovered(port: int, numbers: range, run: str) -> list[DiscoveredItem]:
+    when = dt.datetime(2024, 5, 2, 7, 0, tzinfo=dt.UTC)
+    items = []
+    for number in numbers:
+        url = f"http://127.0.0.1:{port}/{run}/{number}.html"
+        items.append(
+            DiscoveredItem(
+                article_id=article_id(url),
+                url=url,
+                canonical_url=url,
+                feed_id="bench",
+                feed_url=f"http://127.0.0.1:{port}/feed.xml",
+                source=Source(name="Bench Wire", country="LY", language="en"),
+                title=f"Page {number}",
+                published_at=when,
+            )
+        )
+    return items
+
+
+# -- one run ------------------------------------------------------------------------------------
+
+
+def _role(proc: psutil.Process) -> str:
+    try:
+        cmd = " ".join(proc.cmdline())
+    except psutil.Error:
+        return "other"
+    for role in ("extractor", "indexer", "alerter", "tansu", "osmem"):
+        if role in cmd:
+            return role
+    if "multiprocessing" in cmd or "spawn_main" in cmd:
+        return "tagging/pages"
+    return "other"
+
+
+def cpu_snapshot() -> dict[int, tuple[str, float]]:
+    """CPU seconds so far of this process and every descendant, with the role of each."""
+    me = psutil.Process()
+    procs = [me, *me.children(recursive=True)]
+    snap: dict[int, tuple[str, float]] = {}
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+            role = "bench" if proc.pid == me.pid else _role(proc)
+            # A tagging worker's parent is its extractor.
+            parent = proc.parent()
+            if parent is not None and parent.pid != me.pid and _role(parent) == "extractor":
+                role = "extractor"
+            snap[proc.pid] = (role, times.user + times.system)
+        except psutil.Error:
+            continue
+    return snap
+
+
+def cpu_by_role(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]):  # type: ignore[no-untyped-def]
+    used: dict[str, float] = {}
+    for pid, (role, seconds) in after.items():
+        used[role] = used.get(role, 0.0) + seconds - before.get(pid, (role, 0.0))[1]
+    return used
+
+
+@dataclass
+class Result:
+    runtime: str
+    extractors: int
+    articles: int
+    seconds: float
+    load_before: float
+    load_after: float
+    cpu: dict[str, float]
+    emails: int
+
+    def cpu_ms(self, role: str | None = None) -> float:
+        total = sum(self.cpu.values()) if role is None else self.cpu.get(role, 0.0)
+        return 1000.0 * total / self.articles
+
+    @property
+    def rate(self) -> float:
+        return self.articles / self.seconds
+
+
+def _config(
+    tmp: Path, runtime: str, stack: ExitStack, tagging_workers: int, mail: Any
+) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "data_dir": str(tmp / "var"),
+        "log": {"level": "WARNING", "format": "text"},
+        "observability": {"enabled": False},
+        "extractor": {
+            "tagging": True,
+            "tagging_workers": tagging_workers,
+            "http": {"per_host_delay_ms": 0, "per_host_concurrency": 8, "concurrency": 16},
+        },
+        "indexer": {"flush_interval_s": 0.2},
+        "alerter": {
+            "api": {"enabled": False},
+            "smtp": {"host": mail.host, "port": mail.port},
+            "secret_key": "bench-only",
+        },
+        "subscriptions": [
+            {
+                "id": "bench-derna",
+                "name": "Derna",
+                "owner": "bench@example.org",
+                "query": "Derna",
+                "channels": {"emails": ["bench@example.org"]},
+            }
+        ],
+    }
+    if runtime == "distributed":
+        from tests.elastic_support import es_target
+        from tests.kafka_broker import start_tansu
+
+        bootstrap, stop = start_tansu()
+        stack.callback(stop)
+        elastic = stack.enter_context(es_target())
+        config["bus"] = {
+            "backend": "kafka",
+            "kafka": {
+                "bootstrap_servers": bootstrap,
+                "partitions": 4,
+                "max_poll_interval_ms": 20_000,
+                "session_timeout_ms": 10_000,
+            },
+        }
+        config["index"] = {
+            "backend": "elasticsearch",
+            "elasticsearch": {"url": elastic.url, "compat_headers": elastic.real},
+        }
+    else:
+        config["bus"] = {"embedded": {"partitions": 4, "session_timeout_s": 5.0}}
+    return config
+
+
+def indexed(settings: Settings) -> int:
+    from services.indexer import open_index
+
+    index = open_index(settings)
+    try:
+        return index.count("")
+    except Exception:
+        return 0
+    finally:
+        index.close()
+
+
+def wait_indexed(settings: Settings, target: int, procs: list[subprocess.Popen[bytes]]) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < TIMEOUT_S:
+        if indexed(settings) >= target:
+            return time.monotonic()
+        for proc in procs:
+            if proc.poll() is not None:
+                raise SystemExit(f"bench: a service exited ({proc.args}); see its log")
+        time.sleep(0.2)
+    raise SystemExit(f"bench: {target} articles not indexed after {TIMEOUT_S:.0f}s")
+
+
+def publish(settings: Settings, items: list[DiscoveredItem]) -> None:
+    with open_bus(settings) as bus, bus.producer() as producer:
+        producer.publish_many(
+            settings.topics.discovered, [(i.article_id, encode(i)) for i in items]
+        )
+        producer.flush()
+
+
+def run_once(
+    runtime: str, extractors: int, port: int, articles: int, tagging_workers: int
+) -> Result:
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-pipeline-")))
+        from newswatch.demo.sinks import MailSink
+
+        mail = MailSink(tmp / "mail").start()
+        stack.callback(mail.stop)
+        config = _config(tmp, runtime, stack, tagging_workers, mail)
+        path = tmp / "newswatch.yaml"
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        settings = load_settings(path)
+        open_bus(settings).close()  # topics exist before the services start
+        procs: list[subprocess.Popen[bytes]] = []
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWATCH_")}
+        roles = ["indexer", "alerter"] + ["extractor"] * extractors
+        for n, role in enumerate(roles):
+            log = (tmp / f"{role}-{n}.log").open("wb")
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "newswatch.cli.main", role, "--config", str(path)],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                )
+            )
+
+        def stop_all() -> None:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            for proc in procs:
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+        stack.callback(stop_all)
+        run = f"{runtime[0]}{extractors}"
+        # Warm-up: group joins (and their rebalances), tagging lexicons, connections.
+        publish(settings, discovered(port, range(articles, articles + WARM_UP), run))
+        wait_indexed(settings, WARM_UP, procs)
+        time.sleep(3.0)
+        load_before = os.getloadavg()[0]
+        cpu_before = cpu_snapshot()
+        started = time.monotonic()
+        publish(settings, discovered(port, range(articles), run))
+        finished = wait_indexed(settings, WARM_UP + articles, procs)
+        cpu = cpu_by_role(cpu_before, cpu_snapshot())
+        load_after = os.getloadavg()[0]
+        time.sleep(2.0)  # the last alerts' emails
+        return Result(
+            runtime,
+            extractors,
+            articles,
+            finished - started,
+            load_before,
+            load_after,
+            cpu,
+            mail.count,
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=400)
+    parser.add_argument("--runtimes", default="embedded,distributed")
+    parser.add_argument("--extractors", default="1,2")
+    parser.add_argument("--tagging-workers", type=int, default=0)
+    args = parser.parse_args(argv)
+    runtimes = [r.strip() for r in args.runtimes.split(",") if r.strip()]
+    counts = [int(n) for n in args.extractors.split(",")]
+    pages = generate_pages(args.articles + WARM_UP)
+    print(
+        f"pipeline bench: {args.articles} articles (+{WARM_UP} warm-up), tagging on, "
+        f"tagging_workers={args.tagging_workers}, {os.cpu_count()} CPUs, "
+        f"load average at start {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
+    results: list[Result] = []
+    with page_server(pages) as port:
+        for runtime in runtimes:
+            for count in counts:
+                result = run_once(runtime, count, port, args.articles, args.tagging_workers)
+                results.append(result)
+                print(
+                    f"  {runtime:<11} {count} extractor(s): {result.rate:6.1f} articles/s "
+                    f"({result.articles} in {result.seconds:5.1f} s; load average "
+                    f"{result.load_before:.2f} -> {result.load_after:.2f}; "
+                    f"{result.emails} alert emails)",
+                    flush=True,
+                )
+                roles = sorted(result.cpu, key=lambda r: -result.cpu[r])
+                print(
+                    "      CPU ms/article: "
+                    + ", ".join(f"{r} {result.cpu_ms(r):.1f}" for r in roles)
+                    + f"; total {result.cpu_ms():.1f} -> ceiling on {os.cpu_count()} cores "
+                    f"{1000.0 * (os.cpu_count() or 1) / result.cpu_ms():.0f} articles/s",
+                    flush=True,
+                )
+    print("ratios (target: 2 extractors >= 1.6 x 1):")
+    for runtime in runtimes:
+        by_count = {r.extractors: r for r in results if r.runtime == runtime}
+        if 1 in by_count and 2 in by_count:
+            ratio = by_count[2].rate / by_count[1].rate
+            print(f"  {runtime:<11} 2 / 1 extractors = {ratio:.2f}")
+    if "embedded" in runtimes and "distributed" in runtimes:
+        for count in counts:
+            pair = {r.runtime: r for r in results if r.extractors == count}
+            if len(pair) == 2:
+                ratio = pair["distributed"].rate / pair["embedded"].rate
+                print(f"  distributed / embedded, {count} extractor(s) = {ratio:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
