@@ -252,12 +252,15 @@ def test_a_spike_rule_fires_once_per_surge(
         assert set(body["spike"]["article_ids"]) <= {a.article_id for a in items}
 
 
+# Not strict on tansu: whether the bug bites depends on how the changelog's records fall into
+# record batches, so the test passes there now and then. On a real Kafka (ON_TANSU false) it is
+# an ordinary test that must pass.
 @pytest.mark.xfail(
     ON_TANSU,
-    strict=True,
+    strict=False,
     reason=(
         "tansu 0.6 reports a partition's end offset as the last record batch's base offset + 1, "
-        "so faust's table recovery stops before the tail of the dedupe changelog (a replica "
+        "so faust's table recovery can stop before the tail of the dedupe changelog (a replica "
         "taking a partition over misses the newest dedupe records); passes on Kafka"
     ),
 )
