@@ -324,6 +324,8 @@ def test_feeds_become_search_results_emails_and_signed_webhooks(
         path, settings, procs = stack.enter_context(RUNTIMES[runtime](world, stack))
         settle_s = wait_until_settled(world, settings, procs, expected)
         record_property("settle_seconds", round(settle_s, 1))
+        if runtime == "distributed":
+            assert "(faust app " in procs.tail("alerter", 1_000_000), "the faust alerter ran"
 
         # Search: what an analyst types.
         found = newswatch_json("search", "Derna", "--config", str(path), "--limit", "20")
