@@ -21,7 +21,7 @@ measured path is discovered item → download → extraction → tagging → new
 printed with each figure: on the shared 2-core machine the other work, the broker, the index
 server, the indexer and the alerter all compete with the extractors for the same two cores.
 
-    .venv/bin/python bench/pipeline.py [--articles 400] [--runtimes embedded,distributed]
+    .venv/bin/python bench/pipeline.py [--articles 600] [--runtimes embedded,distributed]
                                        [--extractors 1,2] [--tagging-workers 0]
 """
 
@@ -240,7 +240,7 @@ def _config(
                 "id": "bench-derna",
                 "name": "Derna",
                 "owner": "bench@example.org",
-                "query": "Derna",
+                "query": "Derna AND airstrike",  # about 1 article in 20
                 "channels": {"emails": ["bench@example.org"]},
             }
         ],
@@ -368,10 +368,13 @@ def run_once(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", type=int, default=400)
+    parser.add_argument("--articles", type=int, default=600)
     parser.add_argument("--runtimes", default="embedded,distributed")
     parser.add_argument("--extractors", default="1,2")
     parser.add_argument("--tagging-workers", type=int, default=0)
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="runs per configuration, interleaved; best kept"
+    )
     args = parser.parse_args(argv)
     runtimes = [r.strip() for r in args.runtimes.split(",") if r.strip()]
     counts = [int(n) for n in args.extractors.split(",")]
@@ -382,40 +385,59 @@ def main(argv: list[str] | None = None) -> int:
         f"load average at start {os.getloadavg()[0]:.2f}",
         flush=True,
     )
-    results: list[Result] = []
+    best: dict[tuple[str, int], Result] = {}
     with page_server(pages) as port:
-        for runtime in runtimes:
-            for count in counts:
-                result = run_once(runtime, count, port, args.articles, args.tagging_workers)
-                results.append(result)
-                print(
-                    f"  {runtime:<11} {count} extractor(s): {result.rate:6.1f} articles/s "
-                    f"({result.articles} in {result.seconds:5.1f} s; load average "
-                    f"{result.load_before:.2f} -> {result.load_after:.2f}; "
-                    f"{result.emails} alert emails)",
-                    flush=True,
-                )
-                roles = sorted(result.cpu, key=lambda r: -result.cpu[r])
-                print(
-                    "      CPU ms/article: "
-                    + ", ".join(f"{r} {result.cpu_ms(r):.1f}" for r in roles)
-                    + f"; total {result.cpu_ms():.1f} -> ceiling on {os.cpu_count()} cores "
-                    f"{1000.0 * (os.cpu_count() or 1) / result.cpu_ms():.0f} articles/s",
-                    flush=True,
-                )
-    print("ratios (target: 2 extractors >= 1.6 x 1):")
+        for round_ in range(args.rounds):
+            print(f"round {round_ + 1} of {args.rounds}", flush=True)
+            for runtime in runtimes:
+                for count in counts:
+                    result = run_once(runtime, count, port, args.articles, args.tagging_workers)
+                    _show(result)
+                    key = (runtime, count)
+                    if key not in best or result.rate > best[key].rate:
+                        best[key] = result
+    results = list(best.values())
+    print(f"best of {args.rounds}:")
+    for result in results:
+        _show(result)
+    cores = os.cpu_count() or 1
+    print("ratios (target: 2 extractors >= 1.6 x 1; best runs):")
     for runtime in runtimes:
         by_count = {r.extractors: r for r in results if r.runtime == runtime}
         if 1 in by_count and 2 in by_count:
-            ratio = by_count[2].rate / by_count[1].rate
-            print(f"  {runtime:<11} 2 / 1 extractors = {ratio:.2f}")
+            one, two = by_count[1], by_count[2]
+            ceiling = 1000.0 * cores / two.cpu_ms()
+            print(
+                f"  {runtime:<11} 2 / 1 extractors = {two.rate / one.rate:.2f} "
+                f"(the CPU per article of the 2-extractor run allows at most "
+                f"{ceiling / one.rate:.2f} on {cores} cores)"
+            )
     if "embedded" in runtimes and "distributed" in runtimes:
         for count in counts:
             pair = {r.runtime: r for r in results if r.extractors == count}
             if len(pair) == 2:
                 ratio = pair["distributed"].rate / pair["embedded"].rate
                 print(f"  distributed / embedded, {count} extractor(s) = {ratio:.2f}")
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
     return 0
+
+
+def _show(result: Result) -> None:
+    print(
+        f"  {result.runtime:<11} {result.extractors} extractor(s): {result.rate:6.1f} articles/s "
+        f"({result.articles} in {result.seconds:5.1f} s; load average "
+        f"{result.load_before:.2f} -> {result.load_after:.2f}; "
+        f"{result.emails} alert emails)",
+        flush=True,
+    )
+    roles = sorted(result.cpu, key=lambda r: -result.cpu[r])
+    print(
+        "      CPU ms/article: "
+        + ", ".join(f"{r} {result.cpu_ms(r):.1f}" for r in roles)
+        + f"; total {result.cpu_ms():.1f} -> ceiling on {os.cpu_count()} cores "
+        f"{1000.0 * (os.cpu_count() or 1) / result.cpu_ms():.0f} articles/s",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
