@@ -37,6 +37,8 @@ from typing import Any
 
 import faust
 from faust.tables.globaltable import GlobalTable
+from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
+from faust.transport.drivers.aiokafka import ensure_aiokafka_TP
 
 from newswatch.bus import Producer
 from newswatch.errors import ContractError
@@ -100,6 +102,31 @@ class SubscriptionsTable(GlobalTable):
         await super().on_changelog_event(event)
         if self.on_record is not None:
             self.on_record(event.message.key, event.message.value)
+
+
+class FromTheStartConsumer(AIOKafkaConsumer):
+    """faust's consumer, reading a stream partition with no committed offset from its start.
+
+    faust-streaming 0.15 fetches the stream partitions while its tables recover, drops what it
+    fetched, then "seeks to the committed offsets" — which leaves a partition with no committed
+    offset (a new group) *after* the dropped records: whatever ``news.articles`` held before the
+    app's first start was skipped. Seeking those partitions to their beginning instead gives the
+    ``consumer_auto_offset_reset: earliest`` the app asks for (replays are harmless: dedupe).
+    """
+
+    #: The topics read by the agents (set per app by ``AlerterApp``).
+    stream_topics: frozenset[str] = frozenset()
+
+    async def perform_seek(self) -> None:
+        await super().perform_seek()
+        fresh = [
+            tp
+            for tp in self.assignment()
+            if tp.topic in self.stream_topics and tp not in self._committed_offset
+        ]
+        if fresh:
+            log.info("no committed offset for %s: reading from the beginning", sorted(fresh))
+            await self._thread.seek_to_beginning(*(ensure_aiokafka_TP(tp) for tp in fresh))
 
 
 def dedupe_key(subscription_id: str, article_id: str) -> str:
@@ -206,6 +233,11 @@ class AlerterApp:
             "spike-state", key_type=str, value_type=dict, partitions=partitions
         )
 
+        app.transport.Consumer = type(  # type: ignore[misc]
+            "AlerterConsumer",
+            (FromTheStartConsumer,),
+            {"stream_topics": frozenset({topics.articles, f"{app_id}-spike-hits"})},
+        )
         app.agent(self.articles_topic, name="match_articles")(self._match_articles)
         app.agent(self.spike_hits_topic, name="count_spikes")(self._count_spikes)
         app.timer(1.0, name="alerter_periodic")(self._periodic)
