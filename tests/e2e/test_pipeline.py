@@ -222,6 +222,10 @@ def embedded(world: World, stack: ExitStack) -> Iterator[tuple[Path, Settings, P
     yield path, settings, procs
 
 
+#: A real Kafka was given (KAFKA_BOOTSTRAP_SERVERS); otherwise the tests start tansu.
+ON_REAL_KAFKA = bool(os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
+
+
 @contextmanager
 def distributed(world: World, stack: ExitStack) -> Iterator[tuple[Path, Settings, Processes]]:
     from tests.elastic_support import es_target
@@ -256,6 +260,11 @@ def distributed(world: World, stack: ExitStack) -> Iterator[tuple[Path, Settings
                     "index_prefix": f"e2e{os.getpid()}",
                 },
             },
+            # On tansu the faust app's table recovery trusts tansu's wrong end offsets and now
+            # and then stops during start-up (see tests/integration/alerter/test_faust_app.py),
+            # which would make this test flaky: there the plain alerter (the documented
+            # fallback, alerter.engine: plain) runs on Kafka; on a real Kafka, the faust app.
+            "alerter": {"engine": "faust" if ON_REAL_KAFKA else "plain"},
         },
     )
     procs = stack.enter_context(processes(world.tmp / "logs"))
@@ -324,7 +333,7 @@ def test_feeds_become_search_results_emails_and_signed_webhooks(
         path, settings, procs = stack.enter_context(RUNTIMES[runtime](world, stack))
         settle_s = wait_until_settled(world, settings, procs, expected)
         record_property("settle_seconds", round(settle_s, 1))
-        if runtime == "distributed":
+        if runtime == "distributed" and ON_REAL_KAFKA:
             assert "(faust app " in procs.tail("alerter", 1_000_000), "the faust alerter ran"
 
         # Search: what an analyst types.
