@@ -26,20 +26,17 @@ import logging
 import multiprocessing
 import os
 import resource
-import socket
 import sys
 import tempfile
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import psutil
 import trafilatura
+from _pages import discovered_items, start_page_server
 
 from newswatch.bus import open_bus
-from newswatch.ids import article_id
-from newswatch.models.messages import DiscoveredItem, Source, encode
+from newswatch.models.messages import DiscoveredItem, encode
 from newswatch.runtime import ServiceContext
 from newswatch.settings import load_settings
 from services.extractor.service import ExtractorService
@@ -55,57 +52,15 @@ def load_pages() -> tuple[str, list[bytes]]:
     return str(folder), pages
 
 
-def _serve(pages: list[bytes], port_queue: Any) -> None:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            number = int(self.path.strip("/").split("/")[1])
-            body = pages[number % len(pages)]
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    port_queue.put(server.server_address[1])
-    server.serve_forever()
-
-
 def start_server(pages: list[bytes]) -> tuple[multiprocessing.Process, int]:
-    queue: Any = multiprocessing.Queue()
-    process = multiprocessing.Process(target=_serve, args=(pages, queue), daemon=True)
-    process.start()
-    port = int(queue.get(timeout=30))
+    process, port = start_page_server(pages)
     if process.pid is not None:
         _SERVER_PIDS.add(process.pid)
-    with socket.create_connection(("127.0.0.1", port), timeout=10):
-        pass
     return process, port
 
 
 def items(port: int, count: int, prefix: str) -> list[DiscoveredItem]:
-    when = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
-    result = []
-    for number in range(count):
-        url = f"http://127.0.0.1:{port}/{prefix}/{number}"
-        result.append(
-            DiscoveredItem(
-                article_id=article_id(url),
-                url=url,
-                canonical_url=url,
-                feed_id="bench",
-                feed_url=f"http://127.0.0.1:{port}/feed.xml",
-                source=Source(name="Bench", country="LY", language="en"),
-                title=f"Page {number}",
-                published_at=when,
-            )
-        )
-    return result
+    return discovered_items(port, range(count), prefix, when=dt.datetime(2024, 5, 1, tzinfo=dt.UTC))
 
 
 def run_pipeline(port: int, count: int, *, tagging: bool, tag: str) -> tuple[float, float]:

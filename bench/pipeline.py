@@ -30,19 +30,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import html
-import multiprocessing
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +48,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _pages import discovered_items, page_server  # noqa: E402
+
 from newswatch.bus import open_bus  # noqa: E402
 from newswatch.demo.content import load_newsroom  # noqa: E402
-from newswatch.ids import article_id  # noqa: E402
-from newswatch.models.messages import DiscoveredItem, Source, encode  # noqa: E402
+from newswatch.models.messages import DiscoveredItem, encode  # noqa: E402
 from newswatch.settings import Settings, load_settings  # noqa: E402
 
 WARM_UP = 24
@@ -94,65 +91,15 @@ def generate_pages(count: int, seed: int = 8) -> list[bytes]:
     return pages
 
 
-def _serve(pages: list[bytes], port_queue: Any) -> None:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            try:
-                number = int(self.path.rsplit("/", 1)[1].split(".")[0])
-                body = pages[number % len(pages)]
-            except (ValueError, IndexError):
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    port_queue.put(server.server_address[1])
-    server.serve_forever()
-
-
-@contextmanager
-def page_server(pages: list[bytes]) -> Iterator[int]:
-    queue: Any = multiprocessing.Queue()
-    process = multiprocessing.Process(target=_serve, args=(pages, queue), daemon=True)
-    process.start()
-    try:
-        port = int(queue.get(timeout=30))
-        with socket.create_connection(("127.0.0.1", port), timeout=10):
-            pass
-        yield port
-    finally:
-        process.terminate()
-        process.join(10)
-
-
 def discovered(port: int, numbers: range, run: str) -> list[DiscoveredItem]:
-    when = dt.datetime(2024, 5, 2, 7, 0, tzinfo=dt.UTC)
-    items = []
-    for number in numbers:
-        url = f"http://127.0.0.1:{port}/{run}/{number}.html"
-        items.append(
-            DiscoveredItem(
-                article_id=article_id(url),
-                url=url,
-                canonical_url=url,
-                feed_id="bench",
-                feed_url=f"http://127.0.0.1:{port}/feed.xml",
-                source=Source(name="Bench Wire", country="LY", language="en"),
-                title=f"Page {number}",
-                published_at=when,
-            )
-        )
-    return items
+    return discovered_items(
+        port,
+        numbers,
+        run,
+        when=dt.datetime(2024, 5, 2, 7, 0, tzinfo=dt.UTC),
+        source_name="Bench Wire",
+        suffix=".html",
+    )
 
 
 # -- one run ------------------------------------------------------------------------------------
