@@ -27,9 +27,11 @@ Delivery semantics, identical for every backend (the contract suite in
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+
+from newswatch.errors import CommitError
 
 __all__ = [
     "Bus",
@@ -228,3 +230,24 @@ def key_bytes(key: bytes | str | None) -> bytes | None:
     if key is None or isinstance(key, bytes):
         return key
     return key.encode("utf-8")
+
+
+def ensure_owned(
+    group: str,
+    member: str | None,
+    partitions: Iterable[TopicPartition],
+    owned: Collection[TopicPartition],
+) -> None:
+    """Raise ``CommitError`` naming every partition of ``partitions`` not in ``owned``.
+
+    Every backend refuses a commit for a partition that moved to another member: the new owner
+    resumes from the last committed offset, and a late commit by the old one would move that
+    offset past messages nobody has processed (or back over ones the new owner has).
+    """
+    lost = sorted(tp for tp in partitions if tp not in owned)
+    if lost:
+        who = f"member {member}" if member else "this member"
+        raise CommitError(
+            f"group {group}: {who} no longer owns "
+            + ", ".join(f"{tp.topic}[{tp.partition}]" for tp in lost)
+        )

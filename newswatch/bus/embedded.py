@@ -44,9 +44,9 @@ from newswatch.bus.base import (
     TopicInfo,
     TopicPartition,
     TopicSpec,
+    ensure_owned,
     key_bytes,
 )
-from newswatch.errors import CommitError
 
 __all__ = ["EmbeddedBus", "EmbeddedConsumer", "EmbeddedProducer"]
 
@@ -604,12 +604,7 @@ class EmbeddedConsumer(Consumer):
                         (self.group, self.member_id),
                     )
                 }
-                lost = sorted(tp for tp in to_commit if tp not in owned)
-                if lost:
-                    raise CommitError(
-                        f"group {self.group}: member {self.member_id} no longer owns "
-                        + ", ".join(f"{tp.topic}[{tp.partition}]" for tp in lost)
-                    )
+                ensure_owned(self.group, self.member_id, to_commit, owned)
                 if work is not None:
                     work(conn)
                 now = self._bus.clock()

@@ -30,6 +30,7 @@ from newswatch.bus.base import (
     OffsetReset,
     Producer,
     TopicPartition,
+    ensure_owned,
     key_bytes,
 )
 from newswatch.errors import BusError, CommitError, TransportError
@@ -337,12 +338,7 @@ class KafkaConsumerAdapter(Consumer):
             to_commit = {tp: off for tp, off in self._positions.items() if tp in owned}
         else:
             to_commit = dict(offsets)
-            lost = sorted(tp for tp in to_commit if tp not in owned)
-            if lost:
-                raise CommitError(
-                    f"group {self.group}: this member no longer owns "
-                    + ", ".join(f"{tp.topic}[{tp.partition}]" for tp in lost)
-                )
+            ensure_owned(self.group, self.member_id, to_commit, owned)
         if not to_commit:
             return
         request = {_to_kafka(tp): OffsetAndMetadata(off, "", -1) for tp, off in to_commit.items()}
