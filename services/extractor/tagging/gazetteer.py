@@ -202,6 +202,7 @@ class PlaceMention:
     comma_child: bool = False  # "Tripoli, Lebanon", "Adri in Chad": a parent after a comma/"in"
     weak: bool = False  # introduced by a verb ("stormed X"), not a preposition
     admin_word: bool = False  # "Gafsa governorate", "the province of Gafsa": the division
+    division_list: bool = False  # "the provinces of Skikda and Biskra": said to be divisions
     link: str = ""  # "," or "in" between the mention before and this one, when comma_child
     gap: str = ""  # the text between the mention before and this one (up to 16 characters)
     qualified: bool = False  # followed by its parent in parentheses: "Tullus (Tulus, South Darfur)"
@@ -215,7 +216,8 @@ class PlaceMention:
 #: The generic words of Arabic place names as English, French and Italian copy write them,
 #: each to one form, so that every name in the gazetteer matches in every transliteration
 #: (Ain/Ayn/Ein, Oued/Wadi, Bordj/Borj/Burj, Djebel/Jebel/Jabal, Ouled/Oulad/Awlad, Beni/Bani,
-#: Oum/Umm, Bou/Abu, Ksar/Qasr/Gasr, Souk/Suq, Menzel/Manzil, Zaouiet/Zawiyat, Cheikh/Sheikh).
+#: Oum/Umm, Bou/Abu, Ksar/Qasr/Gasr, Souk/Suq, Menzel/Manzil, Zaouiet/Zawiyat, Cheikh/Sheikh,
+#: Bin/Ben/Ibn).
 #: Used by the loose and skeleton keys on both sides (names and text), never as written.
 _GENERIC_WORDS: dict[str, str] = {}
 for _canon, _forms in {
@@ -236,6 +238,7 @@ for _canon, _forms in {
     "hasi": "hassi hasi",
     "bir": "bir beer bir",
     "kafr": "kafr kfar kufr",
+    "bin": "bin ben ibn",
 }.items():
     for _form in _forms.split():
         _GENERIC_WORDS[_form] = _canon
@@ -516,6 +519,9 @@ class Gazetteer:
             m.admin_word = nxt_norm in _DIVISION_WORDS or any(
                 t.norm in _DIVISION_WORDS for t in tokens[max(0, i - 3) : i]
             )
+            m.division_list = any(
+                t.norm in _PLURAL_DIVISIONS for t in tokens[max(0, i - 3) : i]
+            ) and (i > 0 and tokens[i - 1].norm == "of")
             if text and text.rfind("(", 0, first.start) > text.rfind(")", 0, first.start):
                 m.admin_word = True  # "(Dessa, Tillaberi)": a parent spec names divisions
             m.seat = (
@@ -530,12 +536,22 @@ class Gazetteer:
                 and text[out[-1].end : first.start].strip().lower() in (",", "and", ", and", "or")
             ):
                 m.border_ref = True  # "the border with Niger, Mali and Libya": all across it
-            if not m.locative and out and i > 0:
-                # "in Hun and Waddan", "in Kasserine, Tunis and Gafsa": the list shares the "in"
+            if out and i > 0:
+                # "in Hun and Waddan", "in Kasserine, Tunis and Gafsa": the list shares the "in";
+                # "the provinces of Skikda and Biskra": and the plural division word
                 prev = out[-1]
                 gap = text[prev.end : first.start].strip().lower() if text else ""
-                if prev.locative and gap in (",", "and", "or", ", and", ", or", "&"):
-                    m.locative = True
+                if gap in (",", "and", "or", ", and", ", or", "&"):
+                    m.locative = m.locative or prev.locative
+                    if prev.division_list:
+                        m.admin_word = m.division_list = True
+            if (
+                out
+                and out[-1].token_end == i
+                and tokens[i - 1].text.endswith(("'s", "’s"))
+                and any(e.kind in ("country", "admin1") for e in out[-1].candidates)
+            ):
+                m.locative = True  # "Libya's Ben Jawad": a town of the country before it
             m.parenthetical = i > 0 and _char_before(text, first.start) == "("
             between = text[out[-1].end : first.start].strip() if out and text else ""
             m.comma_child = bool(out) and bool(text) and between in (",", "in")
@@ -815,6 +831,8 @@ class Gazetteer:
             kind_bonus = -1.5  # "from Gafsa to Tunis": the town, not the governorate
         if m.parenthetical and e.kind == "admin1":
             kind_bonus = 0.8
+        elif m.division_list and e.kind == "admin1":
+            kind_bonus = 1.0  # "the provinces of Skikda and Biskra": the division, said so
         reasons.append((kind_bonus, "kind"))
         total = sum(r[0] for r in reasons)
         why = max(reasons[1:] or reasons, key=lambda r: r[0])[1] if len(reasons) > 1 else "kind"
@@ -920,6 +938,9 @@ _DIVISION_WORDS = frozenset(
         wilayat division"""
     )
 )
+
+#: "The provinces of Skikda and Biskra": every name of the list is a division.
+_PLURAL_DIVISIONS = frozenset(words("governorates provinces states regions wilayas wilayat"))
 
 #: Lower-case last words of division names ("Northern state", "Tillaberi region").
 _ADMIN_WORDS = frozenset(

@@ -726,6 +726,13 @@ class Tagger:
                 ]
                 if later:
                     best = min(later, key=lambda p: (_rank(p), p.start))
+            if best.entry is not None and best.entry.kind == "country":
+                # "Tribal sources told Daily News Egypt that five militants were killed", after
+                # a lede "in the area of Al-Arish": a country is the weakest place; the
+                # document's main place inside it says more
+                doc_main = self._main_place(all_places, best.entry.cc)
+                if doc_main is not None:
+                    return self._to_location(doc_main, inherited=True)
         if best is None:
             # inherit: the most mentioned non-country place of the document, else the country
             counts = Counter(
@@ -767,6 +774,23 @@ class Tagger:
                 )
             return None
         return self._to_location(best)
+
+    @staticmethod
+    def _main_place(all_places: list[PlaceMention], cc: str) -> PlaceMention | None:
+        """The document's most mentioned place below country level in ``cc`` (first wins)."""
+        cands = [
+            p
+            for p in all_places
+            if p.entry is not None
+            and p.entry.kind != "country"
+            and p.entry.cc == cc
+            and not p.border_ref
+        ]
+        if not cands:
+            return None
+        counts = Counter(p.entry.id for p in cands if p.entry is not None)
+        top = max(counts.values())
+        return next(p for p in cands if p.entry is not None and counts[p.entry.id] == top)
 
     def _implied_country(self, cc: str) -> Location:
         e = self.gazetteer.countries[cc]

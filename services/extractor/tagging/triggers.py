@@ -345,6 +345,14 @@ CUES: dict[str, re.Pattern[str]] = {
         r"stood in solidarity",
         r"chant(?:ed|ing)",
         r"set (?:himself|herself) (?:on fire|ablaze|alight)",
+        # an action by a group whose stated purpose is a protest: "blocked the main post
+        # office to denounce mismanagement", "occupied the ministry to demand jobs"
+        r"(?:blocked|blocking|occupied|occupying|closed|shut|halted|stopped|besieged|"
+        r"surrounded|stormed) (?:[\w'’-]+ ){1,8}(?:to|in order to) (?:denounce|protest|demand|"
+        r"condemn|decry|claim|press for|call for|express (?:their|its) (?:anger|discontent|"
+        r"rejection))",
+        r"(?:organi[sz]ed|launched|called for|staged|began|started|announced) (?:a |an |the )?"
+        r"(?:[\w-]+ ){0,3}boycott",
     ),
     "intervention": _rx(
         r"dispers(?:ed|e|ing|al)",
@@ -446,7 +454,7 @@ CUES: dict[str, re.Pattern[str]] = {
         r"(?:seized|seizing|confiscated|found|discovered|uncovered|recovered) (?:[\w,-]+ ){0,6}"
         r"(?:weapons|arms|ammunition|explosives|explosive devices|rifles|guns|mines|IEDs|rockets|"
         r"grenades|belts|vests|tnt|bombs)",
-        r"(?:weapons|arms|ammunition) (?:cache|depot|stockpile)s?",
+        r"(?:weapons|arms|ammunition) (?:cache|depot|stockpile|seizure|haul)s?",
         r"(?:bombs?|explosives?|weapons|arms|ammunitions?|ammos?|explosive devices?|devices?|"
         r"mines?|ieds?|caches?|rockets?|rifles?) (?:\w+ ){0,3}(?:were |was |had been )?"
         r"(?:discovered|seized|found|defused|dismantled|destroyed|confiscated|recovered|"
