@@ -25,7 +25,15 @@ from importlib import resources
 from services.extractor.tagging.errors import LexiconError
 from services.extractor.tagging.text import Token, contiguous, norm_phrase, words
 
-__all__ = ["COUNTRY_ADJECTIVES", "Entry", "Gazetteer", "PlaceMention", "haversine_km"]
+__all__ = [
+    "COUNTRY_ADJECTIVES",
+    "Entry",
+    "Gazetteer",
+    "PlaceMention",
+    "haversine_km",
+    "offset_before",
+    "shift",
+]
 
 #: Arabic articles that wire copy writes, drops or hyphenates at will ("El-Arish", "Arish").
 ARTICLES = frozenset(
@@ -208,6 +216,8 @@ class PlaceMention:
     qualified: bool = False  # followed by its parent in parentheses: "Tullus (Tulus, South Darfur)"
     origin: bool = False  # "from X", "to X": where people came from or went, not the scene
     seat: bool = False  # "the authorities in Tripoli": where someone speaks from, not the scene
+    #: "60 kilometres west of Sirte": the distance (km) and bearing (degrees) from this place
+    offset: tuple[float, float] | None = None
     entry: Entry | None = None
     resolution: str = ""
     parent: PlaceMention | None = field(default=None, repr=False)
@@ -565,6 +575,8 @@ class Gazetteer:
             if out and text and first.start - out[-1].end <= 16:
                 m.gap = text[out[-1].end : first.start]
             m.near = any(t.norm in NEAR_WORDS for t in tokens[max(0, i - 4) : i])
+            if m.near and text:
+                m.offset = offset_before(text, first.start)
             if m.parenthetical:
                 m.unknown_before = _name_before_paren(tokens, i, text)
             if self._plausible(m, tokens, text):
@@ -616,6 +628,15 @@ class Gazetteer:
             return True  # a curated name ("the disputed Abyei area", "recaptured Gwoza")
         if m.locative and m.weak:
             return best.population >= 10_000 or best.id[:1] in ("P", "R")
+        if (
+            (best.population >= 10_000 or best.id[:1] in ("P", "R"))
+            and m.token_index > 0
+            and tokens[m.token_index - 1].text.lower() in ("a", "an", "the")
+            and m.token_end < len(tokens)
+            and tokens[m.token_end].norm in _RESIDENT_NOUNS
+            and not tokens[m.token_end].is_cap
+        ):
+            return True  # "a Sorman councillor", "the Kidal commander": a town as a modifier
         if m.locative or m.parenthetical:
             return True
         after = _char_after(text, m.end)
@@ -839,6 +860,42 @@ class Gazetteer:
         return total, why
 
 
+_BEARINGS = {
+    "north": 0.0, "northeast": 45.0, "east": 90.0, "southeast": 135.0, "south": 180.0,
+    "southwest": 225.0, "west": 270.0, "northwest": 315.0,
+}  # fmt: skip
+_OFFSET_RE = re.compile(
+    r"(\d+(?:[.,]\d+)?)\s*(km|kms|kilometres?|kilometers?|miles?)\b\s*(?:\([^)]{0,30}\)\s*)?"
+    r"(?:to the\s+)?(north|south|east|west)(?:[\s-]?(east|west))?(?:ern)?\s+(?:of\s+)?"
+    r"(?:the\s+)?(?:(?:city|town|village|oasis|port)\s+of\s+)?$",
+    re.I,
+)
+
+
+def offset_before(text: str, pos: int) -> tuple[float, float] | None:
+    """ "55 kilometres southeast of Merada", "13km south Abu Kershola": the distance (km) and
+    bearing (degrees) the text puts between the event and the place at ``pos``, if any."""
+    m = _OFFSET_RE.search(text, max(0, pos - 70), pos)
+    if m is None:
+        return None
+    dist = float(m.group(1).replace(",", "."))
+    if m.group(2).lower().startswith("mile"):
+        dist *= 1.609
+    word = m.group(3).lower() + (m.group(4) or "").lower()
+    bearing = _BEARINGS.get(word)
+    if bearing is None or not 0 < dist < 1000:
+        return None
+    return dist, bearing
+
+
+def shift(lat: float, lon: float, dist_km: float, bearing: float) -> tuple[float, float]:
+    """The point ``dist_km`` from (lat, lon) on ``bearing`` (flat-earth, fine below 1,000 km)."""
+    b = math.radians(bearing)
+    dlat = dist_km * math.cos(b) / 111.2
+    dlon = dist_km * math.sin(b) / (111.2 * max(0.2, math.cos(math.radians(lat))))
+    return round(lat + dlat, 4), round(lon + dlon, 4)
+
+
 NEAR_WORDS = frozenset(
     words(
         """near outside outskirts around nearby north south east west northeast northwest
@@ -955,6 +1012,18 @@ _FACILITIES = frozenset(
     )
 )
 
+
+#: Nouns a town name qualifies ("a Sorman councillor", "the Zintan brigade").
+_RESIDENT_NOUNS = frozenset(
+    words(
+        """councillor councilor councillors council official officials mayor municipality
+    resident residents native natives man men woman women youth youths elder elders notable
+    notables commander commanders militia militias brigade brigades battalion fighters
+    spokesman tribe tribesmen family families merchant trader traders businessman farmer
+    farmers activist activists journalist lawyer judge prosecutor teacher teachers doctor
+    doctors hospital police court deputy mp"""
+    )
+)
 
 #: Given names and titles: a capitalised word after one of them is a surname, not a place.
 GIVEN_NAMES = frozenset(

@@ -43,6 +43,8 @@ from services.extractor.tagging.gazetteer import (
     Entry,
     Gazetteer,
     PlaceMention,
+    haversine_km,
+    shift,
 )
 from services.extractor.tagging.rules import ARMED, CIVILIANS, PROTESTERS, STATE, classify
 from services.extractor.tagging.text import Sentence, Token, sentences, tokenize, words
@@ -238,6 +240,9 @@ class Tagger:
         for dm in find_dates(text, pub):  # one scan of the document
             by_sent_dates.setdefault(sent_of(dm.start), []).append(dm)
 
+        # "soldiers uncovered a mass grave near the camp": a discovery reported now, not a past
+        # killing recalled ("the Tarhuna mass graves hold the bodies of people killed in 2019")
+        grave_found = _GRAVE_FOUND_RE.search(text) is not None
         drafts: list[_Draft] = []
         current: _Draft | None = None
         for s in sents:
@@ -247,6 +252,16 @@ class Tagger:
             cas = find_casualties(s.text, s.start) if s.index in casualty_sents else []
             s_dates = by_sent_dates.get(s.index, [])
             real, unreal_cues = self._real_cues(s_hits, s)
+            if (
+                "judicial" in real
+                and grave_found
+                and all(
+                    h.text.lower().startswith(("mass grave", "exhum"))
+                    for h in s_hits
+                    if h.cue == "judicial"
+                )
+            ):
+                real.discard("judicial")  # a grave found now is news, not a killing recalled
             denial = next((h for h in s_hits if h.cue == "denial"), None)
             if denial is not None:
                 # "the army denied claims that ISWAP had killed 40 soldiers": no count
@@ -726,6 +741,7 @@ class Tagger:
                 ]
                 if later:
                     best = min(later, key=lambda p: (_rank(p), p.start))
+            best = self._offset_check(best, text_places)
             if best.entry is not None and best.entry.kind == "country":
                 # "Tribal sources told Daily News Egypt that five militants were killed", after
                 # a lede "in the area of Al-Arish": a country is the weakest place; the
@@ -776,6 +792,38 @@ class Tagger:
         return self._to_location(best)
 
     @staticmethod
+    def _offset_check(best: PlaceMention, places: list[PlaceMention]) -> PlaceMention:
+        """ "the Zaltan oilfield, 55 kilometres southeast of Merada": the distance puts the event
+        near a point; the name before it stands only if it lies there (a homonym elsewhere,
+        or a town the gazetteer lacks, gives way to the point measured from Merada)."""
+        e = best.entry
+        if e is None or e.lat is None or e.lon is None or best.offset is not None:
+            return best
+        ref = next(
+            (
+                p
+                for p in places
+                if p.offset is not None
+                and best.end <= p.start <= best.end + 90
+                and p.entry is not None
+                and p.entry.lat is not None
+                and p.entry.lon is not None
+            ),
+            None,
+        )
+        if ref is None or ref.offset is None or ref.entry is None:
+            return best
+        assert ref.entry.lat is not None and ref.entry.lon is not None
+        # the distance only, not the bearing: copy gives road distances and rough directions
+        # ("Ajdabiya (190 kilometres southwest of Benghazi)" is 150 km south-south-west)
+        dist = ref.offset[0]
+        if abs(haversine_km(e.lat, e.lon, ref.entry.lat, ref.entry.lon) - dist) <= max(
+            30.0, 0.5 * dist
+        ):
+            return best
+        return ref
+
+    @staticmethod
     def _main_place(all_places: list[PlaceMention], cc: str) -> PlaceMention | None:
         """The document's most mentioned place below country level in ``cc`` (first wins)."""
         cands = [
@@ -817,6 +865,14 @@ class Tagger:
             name = p.unknown_before
             precision = 2 if e.kind == "place" else 3
             resolution = f"'{p.unknown_before}' not in the gazetteer; placed at its parent {e.name}"
+        lat, lon = e.lat, e.lon
+        if p.offset is not None and lat is not None and lon is not None and not inherited:
+            # "60 kilometres west of Sirte": the point the text measures, not Sirte
+            lat, lon = shift(lat, lon, *p.offset)
+            precision = 2
+            resolution = f"{p.offset[0]:.0f} km from {e.name} on bearing {p.offset[1]:.0f}; " + (
+                resolution
+            )
         if inherited:
             resolution = "no place in the event's sentences; the document's main place; " + (
                 resolution
@@ -825,8 +881,8 @@ class Tagger:
             name=name,
             country_code=e.cc,
             admin1=e.admin1 or None,
-            lat=e.lat,
-            lon=e.lon,
+            lat=lat,
+            lon=lon,
             precision=precision,
             geonames_id=int(e.id) if e.id.isdigit() else None,
             resolution=resolution,
@@ -1046,6 +1102,13 @@ _WEAPON_NOUNS = frozenset(
     {"artillery", "heavy weapons", "missiles", "missile", "rockets", "rocket", "howitzers"}
 )
 
+
+_GRAVE_FOUND_RE = re.compile(
+    r"\b(?:found|discovered|uncovered|unearthed|located)\b[^.]{0,40}\bmass graves?\b"
+    r"|\bmass graves?\b[^.]{0,30}\b(?:was|were|had been|has been|have been) (?:found|"
+    r"discovered|uncovered|unearthed)\b",
+    re.I,
+)
 
 #: A year after these is what an event commemorates, not when it happened.
 _COMMEMORATES_RE = re.compile(

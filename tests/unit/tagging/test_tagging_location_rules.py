@@ -106,3 +106,66 @@ def test_ben_bin_and_ibn_are_one_generic_word() -> None:
     from services.extractor.tagging.gazetteer import loose
 
     assert loose("ben jawad") == loose("bin jawad") == loose("ibn jawad")
+
+
+# -- distances, town modifiers, mass graves ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "dist", "bearing"),
+    [
+        ("an oasis 150 km north-west of ", 150.0, 315.0),
+        ("the camp, 60 kilometres (35 miles) west of ", 60.0, 270.0),
+        ("a convoy 20 miles to the south of the town of ", 32.18, 180.0),
+        ("a checkpoint 13km south ", 13.0, 180.0),
+    ],
+)
+def test_offset_before(text: str, dist: float, bearing: float) -> None:
+    from services.extractor.tagging.gazetteer import offset_before
+
+    got = offset_before(text + "Kufra", len(text))
+    assert got is not None
+    assert got[0] == pytest.approx(dist, abs=0.1) and got[1] == bearing
+    assert offset_before("Fighting in Kufra", len("Fighting in ")) is None
+
+
+def test_a_distance_moves_the_event_from_its_reference_town(tagger: Tagger) -> None:
+    from services.extractor.tagging.gazetteer import haversine_km
+
+    text = "Gunmen attacked a police post 100 km south of Kufra on Monday, killing two policemen."
+    ev = main_event(tagger.tag(text, published_at=DAY))
+    assert ev is not None and ev.location is not None
+    assert ev.location.lat is not None and ev.location.lon is not None
+    assert ev.location.precision == 2
+    kufra = next(e for e in tagger.gazetteer.index["kufra"] if e.kind == "place")
+    assert kufra.lat is not None and kufra.lon is not None
+    assert haversine_km(ev.location.lat, ev.location.lon, kufra.lat, kufra.lon) == pytest.approx(
+        100, abs=5
+    )
+    assert ev.location.lat < kufra.lat
+
+
+def test_a_named_town_consistent_with_the_distance_stands(tagger: Tagger) -> None:
+    # Ajdabiya is about 150 km from Benghazi as the crow flies (190 km by road)
+    text = "Seven people were killed in clashes in Ajdabiya, 190 kilometres southwest of Benghazi."
+    ev = main_event(tagger.tag(text, published_at=DAY))
+    assert ev is not None and ev.location is not None
+    assert ev.location.name == "Ajdabiya"
+
+
+def test_town_as_modifier(gaz: Gazetteer) -> None:
+    found = _places(gaz, "A Sorman councillor was shot dead outside his home.")
+    assert [p.entry.cc for p in found if p.entry] == ["LY"]
+    # a capitalised word before a proper noun is not a modifier of a resident noun
+    assert _places(gaz, "A Sorman Councillor Association statement was read.") == []
+
+
+def test_a_mass_grave_found_now_is_news(tagger: Tagger) -> None:
+    found = "Soldiers uncovered a mass grave near Sirte on Monday. Twelve bodies were exhumed."
+    ev = main_event(tagger.tag(found, published_at=DAY))
+    assert ev is not None and ev.location is not None and ev.location.country_code == "LY"
+    recalled = (
+        "The Tarhuna mass graves hold the bodies of at least 100 people killed in 2019 and "
+        "2020, investigators said on Monday."
+    )
+    assert main_event(tagger.tag(recalled, published_at=DAY)) is None
