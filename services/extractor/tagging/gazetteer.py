@@ -126,6 +126,35 @@ COUNTRY_CUES: dict[str, str] = {
     "amisom": "SO", "atmis": "SO", "farmaajo": "SO", "farmajo": "SO",
     # Mauritania
     "ghazouani": "MR",
+    # --- second pass, written from general knowledge of each country's state institutions,
+    # parties, unions, companies and figures (not from any evaluation record); names that are
+    # also common words or shared across borders are left out
+    "tamarod": "EG", "wafd": "EG", "kefaya": "EG", "rabaa": "EG", "baradei": "EG",
+    "sabahi": "EG", "shafiq": "EG", "tantawi": "EG", "tawadros": "EG", "shenouda": "EG",
+    "eipr": "EG", "ecrf": "EG", "anhri": "EG", "shorouk": "EG", "masry": "EG", "youm7": "EG",
+    "gnc": "LY", "hor": "LY", "pfg": "LY", "rada": "LY", "jadhran": "LY", "jadran": "LY",
+    "saiqa": "LY", "nawasi": "LY", "ghneiwa": "LY", "kaniyat": "LY", "aguila": "LY",
+    "ghweil": "LY", "maitig": "LY", "warshefana": "LY", "magarha": "LY", "qadhadhfa": "LY",
+    "zintanis": "LY", "brsc": "LY", "dmsc": "LY", "unsmil": "LY",
+    "utica": "TN", "uget": "TN", "ltdh": "TN", "snjt": "TN", "steg": "TN", "sonede": "TN",
+    "tunisair": "TN", "ettakatol": "TN", "karoui": "TN", "jebali": "TN", "laarayedh": "TN",
+    "bourguiba": "TN",
+    "sonatrach": "DZ", "sonelgaz": "DZ", "ugta": "DZ", "cnapest": "DZ", "snapap": "DZ",
+    "unpef": "DZ", "satef": "DZ", "fln": "DZ", "rnd": "DZ", "ffs": "DZ", "ouyahia": "DZ",
+    "sellal": "DZ", "bedoui": "DZ", "djerad": "DZ", "benflis": "DZ", "kabyle": "DZ",
+    "kabyles": "DZ", "mozabite": "DZ", "mozabites": "DZ", "gaid": "DZ", "apn": "DZ",
+    "makhzen": "MA", "akhannouch": "MA", "benkirane": "MA", "othmani": "MA", "pjd": "MA",
+    "istiqlal": "MA", "zefzafi": "MA",
+    "niss": "SD", "ncp": "SD", "ffc": "SD", "umma": "SD", "jem": "SD", "minnawi": "SD",
+    "kushayb": "SD", "hemeti": "SD", "turabi": "SD", "unitams": "SD", "kober": "SD",
+    "masra": "TD", "transformateurs": "TD", "wakit": "TD", "ccmsr": "TD", "kebzabo": "TD",
+    "hcua": "ML", "dicko": "ML", "koulouba": "ML", "untm": "ML", "sanogo": "ML",
+    "takuba": "ML", "eutm": "ML",
+    "pnds": "NE", "mnsd": "NE", "lumana": "NE", "tandja": "NE", "ustn": "NE", "somair": "NE",
+    "cominak": "NE",
+    "koglweogo": "BF", "zida": "BF",
+    "tawassoul": "MR", "biram": "MR", "haratine": "MR",
+    "cjtf": "NG", "efcc": "NG", "ipob": "NG",
 }  # fmt: skip
 
 #: Country codes of the focus region: a small prior for their places.
@@ -346,6 +375,8 @@ class Gazetteer:
         self.index: dict[str, list[Entry]] = {}
         self.countries: dict[str, Entry] = {}
         self.admin1: dict[tuple[str, str], Entry] = {}
+        #: loose key -> places whose one-word name is a stopword ("Faisal", "Salam")
+        self.stop_index: dict[str, list[Entry]] = {}
         for entry, names in zip(self.entries, aliases, strict=True):
             if entry.kind == "country":
                 self.countries[entry.cc] = entry
@@ -354,6 +385,17 @@ class Gazetteer:
             seen: set[str] = set()
             for name in (entry.name, *names):
                 for key in _variants(norm_phrase(name)):
+                    if (
+                        key in STOPWORDS
+                        and entry.kind == "place"
+                        and entry.cc in FOCUS
+                        and " " not in key
+                        and len(key) >= 4
+                        and key not in _GENERIC_WORDS
+                        and key != "africa"
+                    ):
+                        # "Faisal": a given name too; a place only as "the Faisal district"
+                        self.stop_index.setdefault(loose(key), []).append(entry)
                     if not key or key in seen or len(key) < 3 or key in STOPWORDS:
                         continue
                     seen.add(key)
@@ -502,6 +544,15 @@ class Gazetteer:
                     fuzzy_found = (k, key, self.skeletons[sk], True)
             if found is None:
                 found = fuzzy_found
+            if (
+                found is None
+                and tok.is_cap
+                and i + 1 < n
+                and norms[i + 1] in _QUARTER_NOUNS
+                and loose(w0) in self.stop_index
+            ):
+                # "in the Feisal neighbourhood": a head noun makes a given name a place
+                found = (1, w0, self.stop_index[loose(w0)], False)
             if found is None:
                 i += 1
                 continue
@@ -998,6 +1049,11 @@ _DIVISION_WORDS = frozenset(
 
 #: "The provinces of Skikda and Biskra": every name of the list is a division.
 _PLURAL_DIVISIONS = frozenset(words("governorates provinces states regions wilayas wilayat"))
+
+#: Head nouns after which a name that is also a common word is a place ("the Faisal district").
+_QUARTER_NOUNS = frozenset(
+    words("neighbourhood neighborhood district quarter suburb village area camp")
+)
 
 #: Lower-case last words of division names ("Northern state", "Tillaberi region").
 _ADMIN_WORDS = frozenset(

@@ -445,6 +445,11 @@ CUES: dict[str, re.Pattern[str]] = {
         r"(?:was|were|is|are) joining",
         r"(?:joined|join|joining) the (?:forces|ranks) of",
         r"change to group",
+        # a government or authority giving up power: "the rival government is ceding power to
+        # the unity government", "the ministers were all stepping aside"
+        r"(?:ced(?:e|ed|es|ing)|hand(?:ed|ing|s)? over|relinquish(?:ed|es|ing)?) (?:its |their |"
+        r"his |her )?power",
+        r"stepp(?:ed|ing) aside",
     ),
     "disrupted": _rx(
         r"defus(?:ed|e|ing)",

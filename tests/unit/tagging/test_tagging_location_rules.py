@@ -169,3 +169,32 @@ def test_a_mass_grave_found_now_is_news(tagger: Tagger) -> None:
         "2020, investigators said on Monday."
     )
     assert main_event(tagger.tag(recalled, published_at=DAY)) is None
+
+
+def test_a_head_noun_makes_a_given_name_a_place(gaz: Gazetteer) -> None:
+    found = _places(gaz, "A bomb went off in a street of the Feisal neighbourhood.")
+    assert [(p.entry.cc, p.entry.admin1) for p in found if p.entry] == [("EG", "Giza")]
+    assert _places(gaz, "Faisal Omar was arrested at his home.") == []
+
+
+def test_a_government_ceding_power_is_a_strategic_development(tagger: Tagger) -> None:
+    text = "The rival government in Tripoli announced that it is ceding power to the new cabinet."
+    ev = main_event(tagger.tag(text, published_at=DAY))
+    assert ev is not None and ev.event_type == "Strategic developments"
+    assert ev.location is not None and ev.location.country_code == "LY"
+
+
+@pytest.mark.parametrize(
+    ("text", "cc"),
+    [
+        ("Sonatrach workers went on strike over bonuses.", "DZ"),
+        ("Members of the UGTA staged a sit-in over wages.", "DZ"),
+        ("Supporters of the NCP protested against the transitional council.", "SD"),
+        ("The Rada force arrested three men at the airport.", "LY"),
+        ("Koglweogo members attacked a herder camp, killing two men.", "BF"),
+    ],
+)
+def test_institutions_imply_the_country(tagger: Tagger, text: str, cc: str) -> None:
+    ev = main_event(tagger.tag(text, published_at=DAY))
+    assert ev is not None and ev.location is not None
+    assert ev.location.country_code == cc
