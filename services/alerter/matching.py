@@ -36,8 +36,8 @@ from newswatch.models.messages import Article
 from newswatch.query import ast as qast
 from newswatch.query import candidate_keys, parse
 from newswatch.query.analysis import fold
+from newswatch.query.matcher import ArticleView, compile_view_matcher, view_of
 from services.alerter.errors import SubscriptionError
-from services.alerter.fastquery import ArticleContext, compile_fast, context_of
 from services.alerter.regions import in_regions, location_keys, region_keys
 from services.alerter.subscriptions import Subscription
 
@@ -148,7 +148,7 @@ class Match:
 @dataclass
 class CompiledSubscription:
     sub: Subscription
-    matcher: Callable[[ArticleContext], bool] | None
+    matcher: Callable[[ArticleView], bool] | None
     terms: tuple[str, ...]
     prefixes: tuple[str, ...]
     #: The keys it is filed under in the index, or None (evaluated on every article).
@@ -209,7 +209,11 @@ def compile_subscription(sub: Subscription, *, clock: Clock | None = None) -> Co
     if sub.query.strip():
         parsed = check_query(sub.query)
         if not isinstance(parsed.root, qast.MatchAll):
-            matcher = compile_fast(parsed) if clock is None else compile_fast(parsed, clock=clock)
+            matcher = (
+                compile_view_matcher(parsed)
+                if clock is None
+                else compile_view_matcher(parsed, clock=clock)
+            )
             terms, prefixes = highlight_terms(parsed)
             qkeys = candidate_keys(parsed)
             if qkeys is not None:
@@ -264,18 +268,18 @@ def _event_ok(compiled: CompiledSubscription, event: Event) -> bool:
 
 
 def evaluate(
-    compiled: CompiledSubscription, article: Article, ctx: ArticleContext | None = None
+    compiled: CompiledSubscription, article: Article, ctx: ArticleView | None = None
 ) -> Match | None:
     """Whether ``article`` matches the subscription (the definition the index must agree with).
-    ``ctx`` is the article's query context when the caller already has it."""
+    ``ctx`` is the article's query view (``view_of``) when the caller already has it."""
     sub = compiled.sub
     if not sub.enabled:
         return None
-    ctx = ctx or context_of(article)
+    ctx = ctx or view_of(article)
     # The query first: mostly token-set lookups, and the commonest reason a candidate fails.
     if compiled.matcher is not None and not compiled.matcher(ctx):
         return None
-    events = ctx.events
+    events = ctx.indexed_events
     if compiled.event_criteria:
         chosen = tuple(e for e in events if _event_ok(compiled, e))
         if not chosen:
@@ -293,20 +297,19 @@ def evaluate(
 
 def brute_force(compiled: Iterable[CompiledSubscription], article: Article) -> list[Match]:
     """Every subscription evaluated in turn: the reference the index is tested against."""
-    ctx = context_of(article)
+    ctx = view_of(article)
     return [m for c in compiled if (m := evaluate(c, article, ctx)) is not None]
 
 
 # -- the index ----------------------------------------------------------------------------------
 
 
-def article_keys(article: Article, ctx: ArticleContext | None = None) -> set[str]:
+def article_keys(article: Article, ctx: ArticleView | None = None) -> set[str]:
     """Every index key ``article`` carries: the query language's candidate keys (what
     ``newswatch.query.article_candidate_keys`` returns, built here from the cached token sets —
     a unit test holds the two equal), region keys and fatality thresholds."""
-    ctx = ctx or context_of(article)
-    view = ctx.view
-    keys = {"tok:" + t for t in ctx.token_set(tuple(view.tokens))}
+    view = ctx or view_of(article)
+    keys = {"tok:" + t for t in view.token_set(tuple(view.tokens))}
     for name, values in view.keys.items():
         keys.update(f"kw:{name}:{v}" for v in values)
     for event_view in view.events:
@@ -374,7 +377,7 @@ class SubscriptionIndex:
 
     def match(self, article: Article) -> list[Match]:
         """The subscriptions ``article`` matches, in the order they were added."""
-        ctx = context_of(article)
+        ctx = view_of(article)
         keys = article_keys(article, ctx)
         found = []
         for compiled in self.candidates(article, keys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 
 import pytest
@@ -230,10 +231,13 @@ def test_disabled_subscriptions_never_match() -> None:
     assert index.match(article()) == []
 
 
-def test_fast_query_agrees_with_the_shared_matcher() -> None:
+def test_matchers_fast_path_agrees_with_its_plain_path() -> None:
+    """``compile_matcher`` (compiled closures, token index) against ``evaluate`` (the tree walk
+    that scans the token lists), on random queries and articles."""
     from newswatch.query import compile_matcher, parse
-    from services.alerter.fastquery import compile_fast, context_of
+    from newswatch.query.matcher import compile_view_matcher, evaluate, view_of
 
+    now = dt.datetime(2024, 5, 2, 12, 0, tzinfo=dt.UTC)
     rng = random.Random(11)
     queries = [random_query(rng) for _ in range(150)] + [
         '"drone strike"',
@@ -244,15 +248,20 @@ def test_fast_query_agrees_with_the_shared_matcher() -> None:
         "convoy -desert",
         "NOT (army OR patrol)",
         '"the town"',
+        '"town the"',
+        '"near the town"',
         "smug*",
         "tag:smuggling",
     ]
     articles = [random_article(rng, i) for i in range(60)]
     for text in queries:
         parsed = parse(text)
-        shared, fast = compile_matcher(parsed), compile_fast(parsed)
+        on_article = compile_matcher(parsed, clock=lambda: now)
+        on_view = compile_view_matcher(parsed, clock=lambda: now)
         for art in articles:
-            assert fast(context_of(art)) == shared(art), (text, art.title)
+            plain = evaluate(parsed.root, view_of(art), now)
+            assert on_article(art) == plain, (text, art.title)
+            assert on_view(view_of(art)) == plain, (text, art.title)
 
 
 def test_article_keys_cover_the_query_languages_candidate_keys() -> None:
