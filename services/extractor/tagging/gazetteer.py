@@ -247,6 +247,12 @@ class PlaceMention:
     seat: bool = False  # "the authorities in Tripoli": where someone speaks from, not the scene
     #: "60 kilometres west of Sirte": the distance (km) and bearing (degrees) from this place
     offset: tuple[float, float] | None = None
+    #: "the Brigades for the Defence of Benghazi", "the Zawiya Revolutionaries Council": a
+    #: group's home town in its name, not where the event happened
+    in_name: bool = False
+    #: "in solidarity with the protest in Kasserine", "in memory of the police killed in Ben
+    #: Gardane": the place of what a protest is about, not of the protest
+    cause: bool = False
     entry: Entry | None = None
     resolution: str = ""
     parent: PlaceMention | None = field(default=None, repr=False)
@@ -626,6 +632,25 @@ class Gazetteer:
             if out and text and first.start - out[-1].end <= 16:
                 m.gap = text[out[-1].end : first.start]
             m.near = any(t.norm in NEAR_WORDS for t in tokens[max(0, i - 4) : i])
+            if text:
+                clause_start = max(text.rfind(c, 0, first.start) for c in ",.;:(")
+                m.cause = (
+                    _CAUSE_CLAUSE_RE.search(
+                        text, max(clause_start + 1, first.start - 50), first.start
+                    )
+                    is not None
+                )
+            m.in_name = (
+                i > 1
+                and norms[i - 1] == "of"
+                and tokens[i - 2].is_cap
+                and norms[i - 2] in _GROUP_HEADS
+            ) or (
+                i + k < n
+                and tokens[i + k].is_cap
+                and norms[i + k] in _GROUP_HEADS
+                and (text[tokens[i + k - 1].end : tokens[i + k].start] == " " if text else True)
+            )
             if m.near and text:
                 m.offset = offset_before(text, first.start)
             if m.parenthetical:
@@ -763,6 +788,17 @@ class Gazetteer:
         source_country: str | None,
     ) -> None:
         """One resolution pass: each mention against the votes of all the others."""
+        # the towns the text names without ambiguity: a homonym near one of them is likelier
+        # ("teargas in Chebika ... a similar demonstration in Hajeb El Aioun": Kairouan's)
+        anchors = [
+            (i, m.candidates[0])
+            for i, m in enumerate(mentions)
+            if len(m.candidates) == 1
+            and m.candidates[0].kind == "place"
+            and m.candidates[0].lat is not None
+            and not m.fuzzy
+            and not m.border_ref
+        ]
         for idx, m in enumerate(mentions):
             ctx_cc = total.copy()
             ctx_cc.subtract(own[idx])
@@ -796,6 +832,20 @@ class Gazetteer:
                 if closeness:
                     # "Shiekh Zuwied" is Sheikh Zuweid rather than Sheikh Zayed
                     score += 6.0 * closeness.get(id(e), 0.0)
+                if (
+                    len(m.candidates) > 1
+                    and e.kind == "place"
+                    and e.lat is not None
+                    and e.lon is not None
+                    and any(
+                        j != idx
+                        and a.id != e.id
+                        and haversine_km(e.lat, e.lon, a.lat or 0.0, a.lon or 0.0) <= 60
+                        for j, a in anchors
+                    )
+                ):
+                    score += 2.5
+                    why = "near another place named"
                 if (e.cc, e.admin1.lower()) in parent_keys:
                     score += 6
                     why = "parent named after it"
@@ -1049,6 +1099,22 @@ _DIVISION_WORDS = frozenset(
 
 #: "The provinces of Skikda and Biskra": every name of the list is a division.
 _PLURAL_DIVISIONS = frozenset(words("governorates provinces states regions wilayas wilayat"))
+
+#: Capitalised words of group names around a town ("Brigades for the Defence of Benghazi",
+#: "Zawiya Revolutionaries Council", "Misrata Military Council").
+_GROUP_HEADS = frozenset(
+    words(
+        """defence defense liberation protection revolutionaries revolutionary shura martyrs
+    brigade brigades battalion battalions militia militias council"""
+    )
+)
+
+_CAUSE_CLAUSE_RE = re.compile(
+    r"\b(?:solidarity with|in memory of|to commemorate|in tribute to|mourn(?:ing)?|"
+    r"(?:against|over|denouncing|condemning) the (?:killing|killings|death|deaths|murder|arrest|"
+    r"arrests|detention) of)\b",
+    re.I,
+)
 
 #: Head nouns after which a name that is also a common word is a place ("the Faisal district").
 _QUARTER_NOUNS = frozenset(

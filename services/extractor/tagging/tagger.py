@@ -1277,6 +1277,10 @@ def _rank(p: PlaceMention) -> int:
         r += 1  # "coming from Khartoum", "a march from Gafsa to Tunis"
     if p.seat:
         r += 2  # "the authorities in Tripoli reported strikes on Sirte"
+    if p.cause:
+        r += 10  # "in solidarity with the protest in Kasserine, protesters invaded ... Tunis"
+    if p.in_name:
+        r += 6  # "the Brigades for the Defence of Benghazi took Ras Lanuf": Ras Lanuf
     return r
 
 

@@ -198,3 +198,33 @@ def test_institutions_imply_the_country(tagger: Tagger, text: str, cc: str) -> N
     ev = main_event(tagger.tag(text, published_at=DAY))
     assert ev is not None and ev.location is not None
     assert ev.location.country_code == cc
+
+
+def test_a_homonym_near_another_named_town_wins(gaz: Gazetteer) -> None:
+    # Chebika is an oasis of Tozeur and a town of Kairouan; Haffouz is near the second
+    found = _places(gaz, "Police dispersed a sit-in in Chebika. Shops closed in Haffouz.")
+    chebika = found[0].entry
+    assert chebika is not None and chebika.admin1 == "Kairouan"
+    assert found[0].resolution.endswith("near another place named")
+    found = _places(gaz, "Police dispersed a sit-in in Chebika. Shops closed in Tozeur.")
+    assert found[0].entry is not None and found[0].entry.admin1 == "Tozeur"
+
+
+def test_a_town_in_a_group_name_is_not_the_scene(tagger: Tagger) -> None:
+    text = "The Brigades for the Defence of Benghazi took control of Ras Lanuf airport."
+    ev = main_event(tagger.tag(text, published_at=DAY))
+    assert ev is not None and ev.location is not None
+    assert ev.location.name == "Ras Lanuf"
+
+
+def test_the_place_a_protest_is_about_is_not_its_place(tagger: Tagger) -> None:
+    text = (
+        "In solidarity with the strikers in Gafsa, dozens of students held a sit-in outside the "
+        "offices of the Sfax governorate."
+    )
+    ev = main_event(tagger.tag(text, published_at=DAY))
+    assert ev is not None and ev.location is not None
+    assert ev.location.admin1 == "Sfax"
+    # without the clause, the first town named still leads
+    ev = main_event(tagger.tag("Dozens of students protested in Gafsa and Sfax.", published_at=DAY))
+    assert ev is not None and ev.location is not None and ev.location.admin1 == "Gafsa"
