@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from charset_normalizer import from_bytes
 
@@ -66,6 +66,9 @@ class Decoded:
     #: ``bom``, ``header``, ``meta``, ``utf-8`` (valid UTF-8, nothing declared), ``detected``
     #: or ``fallback`` (nothing worked; UTF-8 with replacement characters).
     source: str
+    #: The page's bytes when they are exactly ``text`` in UTF-8 (the parser reads those, so the
+    #: page need not be encoded again), else None.
+    utf8: bytes | None = field(default=None, repr=False)
 
 
 def normalise_label(label: str | None) -> str | None:
@@ -125,10 +128,12 @@ def decode_html(content: bytes, content_type: str | None = None) -> Decoded:
             continue
         encoding = declared
         if as_utf8 is not None and (encoding == "utf-8" or not content.isascii()):
-            return Decoded(as_utf8, "utf-8", source if encoding == "utf-8" else "utf-8")
+            return Decoded(
+                as_utf8, "utf-8", source if encoding == "utf-8" else "utf-8", utf8=content
+            )
         return Decoded(content.decode(encoding, "replace"), encoding, source)
     if as_utf8 is not None:
-        return Decoded(as_utf8, "utf-8", "utf-8")
+        return Decoded(as_utf8, "utf-8", "utf-8", utf8=content)
     detected = _detect(content)
     if detected is not None:
         return Decoded(content.decode(detected, "replace"), detected, "detected")

@@ -18,7 +18,7 @@ import logging
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -65,6 +65,8 @@ class FetchedPage:
     http_status: int = 0
     size: int = 0
     attempts: int = 1
+    #: The downloaded bytes when they are ``html`` in UTF-8 (see ``Decoded.utf8``).
+    utf8: bytes | None = field(default=None, repr=False)
 
 
 def is_html(content_type: str, content: bytes) -> bool:
@@ -107,7 +109,7 @@ def classify(
         page.error = f"content type {content_type or 'missing'!r} is not HTML"
     else:
         decoded = decode_html(content, headers.get("content-type"))
-        page.html, page.encoding = decoded.text, decoded.encoding
+        page.html, page.encoding, page.utf8 = decoded.text, decoded.encoding, decoded.utf8
         page.content_language = headers.get("content-language")
     return page
 

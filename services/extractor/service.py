@@ -221,6 +221,7 @@ class ExtractorService(ConsumerService):
                     feed_published_at=item.published_at,
                     content_language=page.content_language,
                     min_words=self.config.min_words,
+                    utf8=page.utf8,
                 )
                 EXTRACTION_SECONDS.observe(time.perf_counter() - started)
             article = build_article(item, page, extraction)
