@@ -58,8 +58,8 @@ test: lint  ## lint, then every test (unit, integration against real servers on 
 test-fast: $(STAMP)  ## unit tests only: no server-backed tests
 	$(BIN)/pytest -q -m "not integration and not e2e and not slow" $(PYTEST_ARGS)
 
-bench: $(STAMP)  ## benchmarks, reported as ratios against baselines measured in the same run
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+bench: $(STAMP)  ## benchmarks (bench/[!_]*.py; bench/_*.py are their shared helpers), as ratios against baselines measured in the same run
+	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 eval-extract: $(STAMP)  ## extraction quality on a gold folder (DATA=DIR, default ../shared/data/articles/scrapinghub_aeb)
 	$(BIN)/python -m services.extractor.evaluate $(if $(DATA),--data $(DATA),)

@@ -10,7 +10,7 @@ last of them is searchable in the index. Articles/s = articles / that time.
 
 Pages: ``--articles`` distinct news pages generated from the demo newsroom's paragraphs (6-10
 paragraphs each, shuffled, so the near-duplicate index sees no copies), each inside the markup
-of a real news site (``site_pages.py``: menus, scripts, ads, related cards, comments; about
+of a real news site (``_site_pages.py``: menus, scripts, ads, related cards, comments; about
 60 KB, which trafilatura extracts in about the time it takes on the real pages of
 ``../shared/data``: a bare 2 KB page would cost a twentieth of that and leave the extractor,
 the stage operators scale, a minor part of the work), served by a keep-alive HTTP server in its
@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from _pages import discovered_items, page_server  # noqa: E402
-from site_pages import news_site_page  # noqa: E402
+from _site_pages import news_site_page  # noqa: E402
 
 from newswatch.bus import open_bus  # noqa: E402
 from newswatch.demo.content import load_newsroom  # noqa: E402
@@ -68,7 +68,7 @@ TIMEOUT_S = 600.0
 
 def generate_pages(count: int, seed: int = 8) -> list[bytes]:
     """``count`` distinct article pages from the demo newsroom's paragraphs, each inside the
-    chrome of a real news site (``site_pages``: ~60 KB, extraction cost close to real pages')."""
+    chrome of a real news site (``_site_pages``: ~60 KB, extraction cost close to real pages')."""
     newsroom = load_newsroom()
     local = dt.datetime(2024, 5, 2, 9, 0)
     paragraphs = [p for a in newsroom.articles for p in a.paragraphs(local) if len(p) > 80]
