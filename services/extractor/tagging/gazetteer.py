@@ -132,10 +132,10 @@ COUNTRY_CUES: dict[str, str] = {
     "tamarod": "EG", "wafd": "EG", "kefaya": "EG", "rabaa": "EG", "baradei": "EG",
     "sabahi": "EG", "shafiq": "EG", "tantawi": "EG", "tawadros": "EG", "shenouda": "EG",
     "eipr": "EG", "ecrf": "EG", "anhri": "EG", "shorouk": "EG", "masry": "EG", "youm7": "EG",
-    "gnc": "LY", "hor": "LY", "pfg": "LY", "rada": "LY", "jadhran": "LY", "jadran": "LY",
-    "saiqa": "LY", "nawasi": "LY", "ghneiwa": "LY", "kaniyat": "LY", "aguila": "LY",
-    "ghweil": "LY", "maitig": "LY", "warshefana": "LY", "magarha": "LY", "qadhadhfa": "LY",
-    "zintanis": "LY", "brsc": "LY", "dmsc": "LY", "unsmil": "LY",
+    "gnc": "LY", "hor": "LY", "rada": "LY", "jadhran": "LY", "jadran": "LY",
+    "nawasi": "LY", "ghneiwa": "LY", "kaniyat": "LY", "aguila": "LY", "maitig": "LY",
+    "warshefana": "LY", "magarha": "LY", "qadhadhfa": "LY",
+    "zintanis": "LY", "unsmil": "LY",
     "utica": "TN", "uget": "TN", "ltdh": "TN", "snjt": "TN", "steg": "TN", "sonede": "TN",
     "tunisair": "TN", "ettakatol": "TN", "karoui": "TN", "jebali": "TN", "laarayedh": "TN",
     "bourguiba": "TN",
@@ -239,19 +239,19 @@ class PlaceMention:
     comma_child: bool = False  # "Tripoli, Lebanon", "Adri in Chad": a parent after a comma/"in"
     weak: bool = False  # introduced by a verb ("stormed X"), not a preposition
     admin_word: bool = False  # "Gafsa governorate", "the province of Gafsa": the division
-    division_list: bool = False  # "the provinces of Skikda and Biskra": said to be divisions
+    division_list: bool = False  # "the wilayas of Batna and Khenchela": said to be divisions
     link: str = ""  # "," or "in" between the mention before and this one, when comma_child
     gap: str = ""  # the text between the mention before and this one (up to 16 characters)
     qualified: bool = False  # followed by its parent in parentheses: "Tullus (Tulus, South Darfur)"
     origin: bool = False  # "from X", "to X": where people came from or went, not the scene
     seat: bool = False  # "the authorities in Tripoli": where someone speaks from, not the scene
-    #: "60 kilometres west of Sirte": the distance (km) and bearing (degrees) from this place
+    #: "40 kilometres south of Sabha": the distance (km) and bearing (degrees) from this place
     offset: tuple[float, float] | None = None
-    #: "the Brigades for the Defence of Benghazi", "the Zawiya Revolutionaries Council": a
+    #: "the Brigade for the Defence of Zawiya", "the Gharyan Revolutionaries Council": a
     #: group's home town in its name, not where the event happened
     in_name: bool = False
-    #: "in solidarity with the protest in Kasserine", "in memory of the police killed in Ben
-    #: Gardane": the place of what a protest is about, not of the protest
+    #: "in solidarity with the strikers in Redeyef", "in memory of the soldiers killed in
+    #: Ouargla": the place of what a protest is about, not of the protest
     cause: bool = False
     entry: Entry | None = None
     resolution: str = ""
@@ -557,7 +557,7 @@ class Gazetteer:
                 and norms[i + 1] in _QUARTER_NOUNS
                 and loose(w0) in self.stop_index
             ):
-                # "in the Feisal neighbourhood": a head noun makes a given name a place
+                # "in the Salam neighbourhood": a head noun makes a given name a place
                 found = (1, w0, self.stop_index[loose(w0)], False)
             if found is None:
                 i += 1
@@ -605,7 +605,7 @@ class Gazetteer:
                 m.border_ref = True  # "the border with Niger, Mali and Libya": all across it
             if out and i > 0:
                 # "in Hun and Waddan", "in Kasserine, Tunis and Gafsa": the list shares the "in";
-                # "the provinces of Skikda and Biskra": and the plural division word
+                # "the wilayas of Batna and Khenchela": and the plural division word
                 prev = out[-1]
                 gap = text[prev.end : first.start].strip().lower() if text else ""
                 if gap in (",", "and", "or", ", and", ", or", "&"):
@@ -618,7 +618,7 @@ class Gazetteer:
                 and tokens[i - 1].text.endswith(("'s", "’s"))
                 and any(e.kind in ("country", "admin1") for e in out[-1].candidates)
             ):
-                m.locative = True  # "Libya's Ben Jawad": a town of the country before it
+                m.locative = True  # "Sudan's Kassala": a town of the country before it
             m.parenthetical = i > 0 and _char_before(text, first.start) == "("
             between = text[out[-1].end : first.start].strip() if out and text else ""
             m.comma_child = bool(out) and bool(text) and between in (",", "in")
@@ -712,7 +712,7 @@ class Gazetteer:
             and tokens[m.token_end].norm in _RESIDENT_NOUNS
             and not tokens[m.token_end].is_cap
         ):
-            return True  # "a Sorman councillor", "the Kidal commander": a town as a modifier
+            return True  # "a Sabratha councillor", "the Kidal commander": a town as a modifier
         if m.locative or m.parenthetical:
             return True
         after = _char_after(text, m.end)
@@ -789,7 +789,7 @@ class Gazetteer:
     ) -> None:
         """One resolution pass: each mention against the votes of all the others."""
         # the towns the text names without ambiguity: a homonym near one of them is likelier
-        # ("teargas in Chebika ... a similar demonstration in Hajeb El Aioun": Kairouan's)
+        # ("a sit-in in Chebika ... shops closed in Haffouz": Kairouan's Chebika, not Tozeur's)
         anchors = [
             (i, m.candidates[0])
             for i, m in enumerate(mentions)
@@ -954,7 +954,7 @@ class Gazetteer:
         if m.parenthetical and e.kind == "admin1":
             kind_bonus = 0.8
         elif m.division_list and e.kind == "admin1":
-            kind_bonus = 1.0  # "the provinces of Skikda and Biskra": the division, said so
+            kind_bonus = 1.0  # "the wilayas of Batna and Khenchela": the division, said so
         reasons.append((kind_bonus, "kind"))
         total = sum(r[0] for r in reasons)
         why = max(reasons[1:] or reasons, key=lambda r: r[0])[1] if len(reasons) > 1 else "kind"
@@ -974,7 +974,7 @@ _OFFSET_RE = re.compile(
 
 
 def offset_before(text: str, pos: int) -> tuple[float, float] | None:
-    """ "55 kilometres southeast of Merada", "13km south Abu Kershola": the distance (km) and
+    """ "35 kilometres southeast of Sabha", "12km north Kadugli": the distance (km) and
     bearing (degrees) the text puts between the event and the place at ``pos``, if any."""
     m = _OFFSET_RE.search(text, max(0, pos - 70), pos)
     if m is None:
@@ -1097,11 +1097,11 @@ _DIVISION_WORDS = frozenset(
     )
 )
 
-#: "The provinces of Skikda and Biskra": every name of the list is a division.
+#: "The wilayas of Batna and Khenchela": every name of the list is a division.
 _PLURAL_DIVISIONS = frozenset(words("governorates provinces states regions wilayas wilayat"))
 
-#: Capitalised words of group names around a town ("Brigades for the Defence of Benghazi",
-#: "Zawiya Revolutionaries Council", "Misrata Military Council").
+#: Capitalised words of group names around a town ("Brigade for the Defence of Zawiya",
+#: "Gharyan Revolutionaries Council", "Shura Council of Derna").
 _GROUP_HEADS = frozenset(
     words(
         """defence defense liberation protection revolutionaries revolutionary shura martyrs
@@ -1135,7 +1135,7 @@ _FACILITIES = frozenset(
 )
 
 
-#: Nouns a town name qualifies ("a Sorman councillor", "the Zintan brigade").
+#: Nouns a town name qualifies ("a Sabratha councillor", "the Zintan brigade").
 _RESIDENT_NOUNS = frozenset(
     words(
         """councillor councilor councillors council official officials mayor municipality

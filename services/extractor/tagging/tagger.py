@@ -240,7 +240,7 @@ class Tagger:
         for dm in find_dates(text, pub):  # one scan of the document
             by_sent_dates.setdefault(sent_of(dm.start), []).append(dm)
 
-        # "soldiers uncovered a mass grave near the camp": a discovery reported now, not a past
+        # "police found a mass grave outside the town": a discovery reported now, not a past
         # killing recalled ("the Tarhuna mass graves hold the bodies of people killed in 2019")
         grave_found = _GRAVE_FOUND_RE.search(text) is not None
         drafts: list[_Draft] = []
@@ -743,9 +743,9 @@ class Tagger:
                     best = min(later, key=lambda p: (_rank(p), p.start))
             best = self._offset_check(best, text_places)
             if best.entry is not None and best.entry.kind == "country":
-                # "Tribal sources told Daily News Egypt that five militants were killed", after
-                # a lede "in the area of Al-Arish": a country is the weakest place; the
-                # document's main place inside it says more
+                # "Sources told Egypt Today that four militants were killed", after a lede
+                # "near Bir al-Abd": a country is the weakest place; the document's main place
+                # inside it says more
                 doc_main = self._main_place(all_places, best.entry.cc)
                 if doc_main is not None:
                     return self._to_location(doc_main, inherited=True)
@@ -793,9 +793,9 @@ class Tagger:
 
     @staticmethod
     def _offset_check(best: PlaceMention, places: list[PlaceMention]) -> PlaceMention:
-        """ "the Zaltan oilfield, 55 kilometres southeast of Merada": the distance puts the event
-        near a point; the name before it stands only if it lies there (a homonym elsewhere,
-        or a town the gazetteer lacks, gives way to the point measured from Merada)."""
+        """ "the Wadi oilfield, 40 kilometres south of Ubari": the distance puts the event near a
+        point; the name before it stands only if it lies there (a homonym elsewhere, or a
+        town the gazetteer lacks, gives way to the point measured from Ubari)."""
         e = best.entry
         if e is None or e.lat is None or e.lon is None or best.offset is not None:
             return best
@@ -815,7 +815,7 @@ class Tagger:
             return best
         assert ref.entry.lat is not None and ref.entry.lon is not None
         # the distance only, not the bearing: copy gives road distances and rough directions
-        # ("Ajdabiya (190 kilometres southwest of Benghazi)" is 150 km south-south-west)
+        # ("Brak, 80 kilometres north of Sabha" by road, is 65 km north-north-east of it)
         dist = ref.offset[0]
         if abs(haversine_km(e.lat, e.lon, ref.entry.lat, ref.entry.lon) - dist) <= max(
             30.0, 0.5 * dist
@@ -867,7 +867,7 @@ class Tagger:
             resolution = f"'{p.unknown_before}' not in the gazetteer; placed at its parent {e.name}"
         lat, lon = e.lat, e.lon
         if p.offset is not None and lat is not None and lon is not None and not inherited:
-            # "60 kilometres west of Sirte": the point the text measures, not Sirte
+            # "40 kilometres south of Sabha": the point the text measures, not Sabha
             lat, lon = shift(lat, lon, *p.offset)
             precision = 2
             resolution = f"{p.offset[0]:.0f} km from {e.name} on bearing {p.offset[1]:.0f}; " + (
@@ -1278,9 +1278,9 @@ def _rank(p: PlaceMention) -> int:
     if p.seat:
         r += 2  # "the authorities in Tripoli reported strikes on Sirte"
     if p.cause:
-        r += 10  # "in solidarity with the protest in Kasserine, protesters invaded ... Tunis"
+        r += 10  # "in solidarity with the strikers in Redeyef, students marched in Sfax"
     if p.in_name:
-        r += 6  # "the Brigades for the Defence of Benghazi took Ras Lanuf": Ras Lanuf
+        r += 6  # "the Gharyan Revolutionaries Council took Mizda": Mizda
     return r
 
 

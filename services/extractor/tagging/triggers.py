@@ -345,8 +345,8 @@ CUES: dict[str, re.Pattern[str]] = {
         r"stood in solidarity",
         r"chant(?:ed|ing)",
         r"set (?:himself|herself) (?:on fire|ablaze|alight)",
-        # an action by a group whose stated purpose is a protest: "blocked the main post
-        # office to denounce mismanagement", "occupied the ministry to demand jobs"
+        # an action by a group whose stated purpose is a protest: "blocked the town hall to
+        # demand drinking water", "occupied the ministry to demand jobs"
         r"(?:blocked|blocking|occupied|occupying|closed|shut|halted|stopped|besieged|"
         r"surrounded|stormed) (?:[\w'’-]+ ){1,8}(?:to|in order to) (?:denounce|protest|demand|"
         r"condemn|decry|claim|press for|call for|express (?:their|its) (?:anger|discontent|"
@@ -445,8 +445,8 @@ CUES: dict[str, re.Pattern[str]] = {
         r"(?:was|were|is|are) joining",
         r"(?:joined|join|joining) the (?:forces|ranks) of",
         r"change to group",
-        # a government or authority giving up power: "the rival government is ceding power to
-        # the unity government", "the ministers were all stepping aside"
+        # a government or authority giving up power: "the military council handed over power
+        # to a civilian cabinet", "the governor is stepping aside"
         r"(?:ced(?:e|ed|es|ing)|hand(?:ed|ing|s)? over|relinquish(?:ed|es|ing)?) (?:its |their |"
         r"his |her )?power",
         r"stepp(?:ed|ing) aside",
