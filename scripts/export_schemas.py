@@ -9,15 +9,14 @@ fails when a model changes and its schema file was not regenerated: run
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from newswatch.models.jsonschema import json_schema_document, render_json_schema
 from newswatch.models.messages import MESSAGE_KINDS, Message
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
-DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def schema_path(model: type[Message]) -> Path:
@@ -26,16 +25,11 @@ def schema_path(model: type[Message]) -> Path:
 
 def schema_of(model: type[Message]) -> dict[str, Any]:
     """The model's JSON Schema as it is on the wire (aliases, e.g. ``schema``), with an id."""
-    schema = model.model_json_schema(by_alias=True, mode="serialization")
-    return {
-        "$schema": DIALECT,
-        "$id": f"https://newswatch.dev/schemas/{model.KIND}.v{model.VERSION}.json",
-        **schema,
-    }
+    return json_schema_document(model, schema_path(model).name)
 
 
 def render(model: type[Message]) -> str:
-    return json.dumps(schema_of(model), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return render_json_schema(model, schema_path(model).name)
 
 
 def main() -> int:

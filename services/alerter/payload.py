@@ -10,7 +10,6 @@ in a ``WebhookAlert``. The JSON Schema file is generated from these models
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +17,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from newswatch.models.events import Event
+from newswatch.models.jsonschema import json_schema_document, render_json_schema
 from newswatch.models.messages import Article
 from services.alerter.matching import Match, snippet
 
@@ -168,16 +168,11 @@ def build_alert_article(alert_id: str, article: Article, match: Match) -> AlertA
 
 
 def schema_document() -> dict[str, Any]:
-    schema = WebhookAlert.model_json_schema(by_alias=True, mode="serialization")
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://newswatch.dev/schemas/webhook-alert.v1.json",
-        **schema,
-    }
+    return json_schema_document(WebhookAlert, SCHEMA_PATH.name)
 
 
 def render_schema() -> str:
-    return json.dumps(schema_document(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return render_json_schema(WebhookAlert, SCHEMA_PATH.name)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ alerter and the operators with Kafka ACLs.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import sys
 import threading
@@ -29,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from newswatch.bus import Bus, Producer
 from newswatch.errors import ContractError
+from newswatch.models.jsonschema import json_schema_document, render_json_schema
 from newswatch.settings import Settings
 from services.alerter.state import StateDB
 from services.alerter.subscriptions import Subscription, SubscriptionStore
@@ -138,16 +138,11 @@ def open_store(settings: Settings, db: StateDB | None = None) -> SubscriptionSto
 
 
 def schema_document() -> dict[str, Any]:
-    schema = SubscriptionChange.model_json_schema(by_alias=True, mode="serialization")
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://newswatch.dev/schemas/subscription.v1.json",
-        **schema,
-    }
+    return json_schema_document(SubscriptionChange, SCHEMA_PATH.name)
 
 
 def render_schema() -> str:
-    return json.dumps(schema_document(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return render_json_schema(SubscriptionChange, SCHEMA_PATH.name)
 
 
 if __name__ == "__main__":
