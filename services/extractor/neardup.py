@@ -39,8 +39,9 @@ MIN_SHINGLES = 10
 _MULTIPLIER = np.uint64(1_000_003)
 _SHIFT = np.uint64(32)
 _MAX_HASH = np.uint64((1 << 32) - 1)
-#: Shingles hashed per numpy step: bounds the temporary matrix (rows × num_perm × 8 bytes).
-_CHUNK = 2048
+#: Shingles hashed per numpy step: bounds the work matrix (rows × num_perm × 8 bytes; 256 KB at
+#: 128 permutations, which stays in the CPU cache, where 2048 rows measured a third slower).
+_CHUNK = 256
 
 
 def lsh_parameters(
@@ -117,8 +118,9 @@ def shingles(text: str, size: int) -> np.ndarray:
     count = len(words) - size + 1
     if count <= 0:
         return np.zeros(0, dtype=np.uint64)
+    # map() keeps the per-word work in C: a generator expression costs a Python frame a word.
     word_hashes = np.fromiter(
-        (zlib.crc32(word.encode("utf-8")) for word in words), dtype=np.uint64, count=len(words)
+        map(zlib.crc32, map(str.encode, words)), dtype=np.uint64, count=len(words)
     )
     runs = np.zeros(count, dtype=np.uint64)
     for offset in range(size):
@@ -168,9 +170,14 @@ class NearDupIndex:
         if len(grams) < MIN_SHINGLES:
             return None
         signature = np.full(self.num_perm, _MAX_HASH, dtype=np.uint64)
+        work = np.empty((min(len(grams), _CHUNK), self.num_perm), dtype=np.uint64)
         for start in range(0, len(grams), _CHUNK):
             chunk = grams[start : start + _CHUNK, np.newaxis]
-            permuted = (chunk * self._a + self._b) >> _SHIFT  # wraps modulo 2**64 by design
+            permuted = work[: len(chunk)]
+            # (a * x + b) >> 32, wrapping modulo 2**64 by design, in place (no temporaries).
+            np.multiply(chunk, self._a, out=permuted)
+            permuted += self._b
+            permuted >>= _SHIFT
             np.minimum(signature, permuted.min(axis=0), out=signature)
         return signature.astype(np.uint32)
 
