@@ -32,7 +32,8 @@ from elasticsearch import Elasticsearch, helpers
 # The synthetic articles and the osmem header shim live in the test tree.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from newswatch.bus.embedded import connect, write_transaction
+from newswatch.bus.embedded import connect
+from newswatch.sqlite import write_transaction
 from services.indexer.document import article_document
 from services.indexer.elastic import ElasticIndex
 from services.indexer.embedded import EmbeddedIndex, document_rows, ensure_schema, insert_rows

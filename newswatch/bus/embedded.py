@@ -29,8 +29,7 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,7 @@ from newswatch.bus.base import (
     ensure_owned,
     key_bytes,
 )
+from newswatch.sqlite import write_transaction
 
 __all__ = ["EmbeddedBus", "EmbeddedConsumer", "EmbeddedProducer"]
 
@@ -133,18 +133,6 @@ def _use_wal(conn: sqlite3.Connection, attempts: int = 200) -> None:
             if not transient or attempt == attempts - 1:
                 raise
             time.sleep(0.05)
-
-
-@contextmanager
-def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def partition_for(key: bytes, partitions: int) -> int:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from newswatch.settings import FeedConfig
+from newswatch.sqlite import write_transaction
 
 __all__ = ["FeedState", "FeedStateStore", "SeenRow"]
 
@@ -147,14 +148,8 @@ class FeedStateStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        with self._lock, write_transaction(self._conn) as conn:
+            yield conn
 
     # -- feed health ---------------------------------------------------------------------------
 

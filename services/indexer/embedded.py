@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newswatch.bus.embedded import connect, write_transaction
+from newswatch.bus.embedded import connect
 from newswatch.errors import IndexError_
 from newswatch.query.analysis import FTS_TOKENIZE
 from newswatch.query.ast import Query
 from newswatch.query.filters import Filters
 from newswatch.query.sqlite import SqlQuery, compile_sql, fts_highlight_expression
+from newswatch.sqlite import write_transaction
 from services.indexer.index import (
     DEFAULT_HIGHLIGHT,
     HIT_EXCLUDES,
