@@ -153,6 +153,8 @@ def fold(value: str) -> str:
     """Normalise a keyword value for exact matching: NFKD, diacritics removed, case-folded,
     inner whitespace collapsed. Applied to indexed keyword values and query values alike, in
     Python, so no backend's own normalisation is relied on."""
+    if value.isascii():  # most values: NFKD and diacritic removal change nothing
+        return " ".join(value.lower().split())
     decomposed = unicodedata.normalize("NFKD", value)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(stripped.casefold().split())

@@ -75,3 +75,19 @@ def test_cache_starts_again_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_more_than_four_columns_is_refused() -> None:
     with pytest.raises(ValueError):
         tokenize_columns(["a"] * 5)
+
+
+def test_fold_ascii_shortcut_agrees_with_the_unicode_path() -> None:
+    import unicodedata
+
+    def slow(value: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", value)
+        stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        return " ".join(stripped.casefold().split())
+
+    rng = random.Random(7)
+    for _ in range(500):
+        value = "".join(rng.choice("aZ 9_-\t\n.'QxY") for _ in range(rng.randint(0, 30)))
+        assert analysis.fold(value) == slow(value)
+    assert analysis.fold("  Sheikh   ZUWEID ") == "sheikh zuweid"
+    assert analysis.fold("Tébessa") == "tebessa"
