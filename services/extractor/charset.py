@@ -68,7 +68,7 @@ class Decoded:
     source: str
     #: The page's bytes when they are exactly ``text`` in UTF-8 (the parser reads those, so the
     #: page need not be encoded again), else None.
-    utf8: bytes | None = field(default=None, repr=False)
+    utf8: bytes | None = field(default=None, repr=False, compare=False)
 
 
 def normalise_label(label: str | None) -> str | None:

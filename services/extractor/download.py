@@ -66,7 +66,7 @@ class FetchedPage:
     size: int = 0
     attempts: int = 1
     #: The downloaded bytes when they are ``html`` in UTF-8 (see ``Decoded.utf8``).
-    utf8: bytes | None = field(default=None, repr=False)
+    utf8: bytes | None = field(default=None, repr=False, compare=False)
 
 
 def is_html(content_type: str, content: bytes) -> bool:
