@@ -17,6 +17,7 @@ import datetime as dt
 import html
 import smtplib
 import ssl
+import threading
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -208,17 +209,28 @@ class EmailSender:
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
+        self._tls: ssl.SSLContext | None = None
+        self._tls_lock = threading.Lock()
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """One TLS context for every connection: building one loads the system's CA store,
+        which costs tens of milliseconds of CPU, more than the rest of a send."""
+        with self._tls_lock:
+            if self._tls is None:
+                self._tls = ssl.create_default_context()
+            return self._tls
 
     def _connect(self) -> smtplib.SMTP:
         cfg = self.settings
-        context = ssl.create_default_context()
         smtp: smtplib.SMTP
         if cfg.ssl:
-            smtp = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_s, context=context)
+            smtp = smtplib.SMTP_SSL(
+                cfg.host, cfg.port, timeout=cfg.timeout_s, context=self._tls_context()
+            )
         else:
             smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_s)
             if cfg.starttls:
-                smtp.starttls(context=context)
+                smtp.starttls(context=self._tls_context())
         if cfg.username:
             password = cfg.password.get_secret_value() if cfg.password else ""
             smtp.login(cfg.username, password)

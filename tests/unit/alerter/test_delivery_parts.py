@@ -7,7 +7,8 @@ import json
 import jsonschema
 import pytest
 
-from services.alerter.channels.email import render_email
+from newswatch.settings import SmtpSettings
+from services.alerter.channels.email import EmailSender, render_email
 from services.alerter.channels.retry import backoff_delay
 from services.alerter.channels.webhook import check_url, sign, verify_signature
 from services.alerter.errors import DeliveryError, UnsafeTargetError
@@ -189,3 +190,17 @@ def test_webhook_schema_file_is_current_and_validates_a_payload() -> None:
     body.pop("delivery_id")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(body, schema)
+
+
+def test_email_sender_builds_its_tls_context_once_and_only_for_tls() -> None:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@example.org", "b@example.org", "x"
+    plain = EmailSender(SmtpSettings(host="127.0.0.1", port=1, timeout_s=2))
+    with pytest.raises(DeliveryError) as refused:
+        plain.send(message)  # nothing listens on port 1: a retryable connection error
+    assert refused.value.retryable
+    assert plain._tls is None  # a plain connection never loads the CA store
+    tls = EmailSender(SmtpSettings(host="127.0.0.1", port=1, starttls=True))
+    assert tls._tls_context() is tls._tls_context()
