@@ -19,13 +19,22 @@ tagger inline by default (``--tagging-workers 0``): one process per replica, so 
 replica is what brings a second core; with the default ``tagging_workers: 1`` a single replica
 already spreads over two processes.
 
+What bounds the ratio on a small machine is the CPU of everything that is not an extractor: the
+bench prints the CPU per article of each role and the ratio that CPU allows on this machine's
+cores (with one extractor using a full core, two can go at most as fast as all the cores
+divided by the total CPU per article). On the distributed runtime osmem-server, the pure-Python
+stand-in for Elasticsearch, indexes with a Python Porter stemmer at about 9 ms of CPU per
+article, half an extractor's cost, on the same two cores: there the ceiling is about 1.25, and
+the figure says what the broker and index cost, not how the extractors scale (in production
+Kafka and Elasticsearch run on their own machines).
+
 The fetcher is not part of the measurement: it is I/O-bound and never the bottleneck; the
 measured path is discovered item → download → extraction → tagging → news.articles → index
 (+ alerter). The target (issue 8) is two extractors ≥ 1.6 × one. The machine's load average is
 printed with each figure: on the shared 2-core machine the other work, the broker, the index
 server, the indexer and the alerter all compete with the extractors for the same two cores.
 
-    .venv/bin/python bench/pipeline.py [--articles 600] [--runtimes embedded,distributed]
+    .venv/bin/python bench/pipeline.py [--articles 1500] [--runtimes embedded,distributed]
                                        [--extractors 1,2] [--tagging-workers 0]
 """
 
@@ -306,7 +315,9 @@ def run_once(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", type=int, default=600)
+    # 1,500 articles keep each run 15-30 s long, so the fixed costs at its ends (the last batch,
+    # the indexer's flush interval, this bench's polling) stay a few percent of the figure.
+    parser.add_argument("--articles", type=int, default=1500)
     parser.add_argument("--runtimes", default="embedded,distributed")
     parser.add_argument("--extractors", default="1,2")
     parser.add_argument("--tagging-workers", type=int, default=0)
