@@ -109,19 +109,40 @@ def tokenize_columns(texts: Sequence[str]) -> list[list[str]]:
     if len(texts) > 4:
         raise ValueError("at most four columns per call")
     split = [text.split() for text in texts]
-    cache = _chunk_tokens
-    unseen = list({chunk: None for chunks in split for chunk in chunks if chunk not in cache})
-    if unseen:
-        if len(cache) + len(unseen) > CHUNK_CACHE_SIZE:
-            cache.clear()
-        cache.update(zip(unseen, _tokenize_chunks(unseen), strict=True))
+    known = _known_chunks(split)
     out: list[list[str]] = []
     for chunks in split:
         tokens: list[str] = []
         for chunk in chunks:
-            tokens.extend(cache[chunk])
+            tokens.extend(known[chunk])
         out.append(tokens)
     return out
+
+
+def _known_chunks(split: Sequence[Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """The tokens of every distinct chunk in ``split``, from the cache or from FTS5.
+
+    The matcher runs in several threads and the cache is shared, so each chunk is read from it
+    once, with ``get``, into this call's own dict: another thread may clear the cache at any
+    moment (it is full), and a second lookup could then miss. Single ``dict`` operations are
+    atomic under the GIL; at worst two threads tokenize the same new chunk and store it twice.
+    """
+    cache = _chunk_tokens
+    known: dict[str, tuple[str, ...]] = {}
+    unseen: list[str] = []
+    for chunk in dict.fromkeys(chunk for chunks in split for chunk in chunks):
+        cached = cache.get(chunk)
+        if cached is None:
+            unseen.append(chunk)
+        else:
+            known[chunk] = cached
+    if unseen:
+        fresh = dict(zip(unseen, _tokenize_chunks(unseen), strict=True))
+        known.update(fresh)
+        if len(cache) + len(fresh) > CHUNK_CACHE_SIZE:
+            cache.clear()
+        cache.update(fresh)
+    return known
 
 
 def _tokenize_whole(texts: Sequence[str]) -> list[list[str]]:

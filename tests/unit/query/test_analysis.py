@@ -72,6 +72,24 @@ def test_cache_starts_again_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
     assert tokenize("one two three four") == first
 
 
+def test_a_cache_cleared_by_another_thread_mid_call_is_harmless(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The matcher's threads share the cache; one may empty it (full) while another is between
+    # looking up its known chunks and asking FTS5 about the new ones.
+    analysis._chunk_tokens.clear()
+    tokenize("killed two")
+    ask_fts5 = analysis._tokenize_chunks
+
+    def cleared_meanwhile(chunks: list[str]) -> list[tuple[str, ...]]:
+        found = ask_fts5(chunks)
+        analysis._chunk_tokens.clear()
+        return found
+
+    monkeypatch.setattr(analysis, "_tokenize_chunks", cleared_meanwhile)
+    assert tokenize("killed two soldiers") == ["kill", "two", "soldier"]
+
+
 def test_more_than_four_columns_is_refused() -> None:
     with pytest.raises(ValueError):
         tokenize_columns(["a"] * 5)
