@@ -268,18 +268,18 @@ def _event_ok(compiled: CompiledSubscription, event: Event) -> bool:
 
 
 def evaluate(
-    compiled: CompiledSubscription, article: Article, ctx: ArticleView | None = None
+    compiled: CompiledSubscription, article: Article, view: ArticleView | None = None
 ) -> Match | None:
     """Whether ``article`` matches the subscription (the definition the index must agree with).
-    ``ctx`` is the article's query view (``view_of``) when the caller already has it."""
+    ``view`` is the article's query view (``view_of``) when the caller already has it."""
     sub = compiled.sub
     if not sub.enabled:
         return None
-    ctx = ctx or view_of(article)
+    view = view or view_of(article)
     # The query first: mostly token-set lookups, and the commonest reason a candidate fails.
-    if compiled.matcher is not None and not compiled.matcher(ctx):
+    if compiled.matcher is not None and not compiled.matcher(view):
         return None
-    events = ctx.indexed_events
+    events = view.indexed_events
     if compiled.event_criteria:
         chosen = tuple(e for e in events if _event_ok(compiled, e))
         if not chosen:
@@ -297,18 +297,18 @@ def evaluate(
 
 def brute_force(compiled: Iterable[CompiledSubscription], article: Article) -> list[Match]:
     """Every subscription evaluated in turn: the reference the index is tested against."""
-    ctx = view_of(article)
-    return [m for c in compiled if (m := evaluate(c, article, ctx)) is not None]
+    view = view_of(article)
+    return [m for c in compiled if (m := evaluate(c, article, view)) is not None]
 
 
 # -- the index ----------------------------------------------------------------------------------
 
 
-def article_keys(article: Article, ctx: ArticleView | None = None) -> set[str]:
+def article_keys(article: Article, view: ArticleView | None = None) -> set[str]:
     """Every index key ``article`` carries: the query language's candidate keys (what
     ``newswatch.query.article_candidate_keys`` returns, built here from the cached token sets —
     a unit test holds the two equal), region keys and fatality thresholds."""
-    view = ctx or view_of(article)
+    view = view or view_of(article)
     keys = {"tok:" + t for t in view.token_set(tuple(view.tokens))}
     for name, values in view.keys.items():
         keys.update(f"kw:{name}:{v}" for v in values)
@@ -377,8 +377,8 @@ class SubscriptionIndex:
 
     def match(self, article: Article) -> list[Match]:
         """The subscriptions ``article`` matches, in the order they were added."""
-        ctx = view_of(article)
-        keys = article_keys(article, ctx)
+        view = view_of(article)
+        keys = article_keys(article, view)
         found = []
         for compiled in self.candidates(article, keys):
             skip = False
@@ -388,7 +388,7 @@ class SubscriptionIndex:
                     break
             if skip:
                 continue
-            match = evaluate(compiled, article, ctx)
+            match = evaluate(compiled, article, view)
             if match is not None:
                 found.append(match)
         return found
