@@ -8,7 +8,7 @@ This is the same procedure with equivalent, faster expressions: string literals 
 unrolled pattern, whitespace removed in runs, surrogates removed by a character class, the tag
 pattern run only on text that has a ``<``. The parsed scripts go to trafilatura's own
 ``extract_json`` / ``extract_json_parse_error``, so the answers are trafilatura's
-(``tests/unit/extractor/test_metadata.py`` compares both on every test page and on random text).
+(``tests/unit/extractor/test_fastpaths.py`` compares both on every test page and on random text).
 """
 
 from __future__ import annotations
