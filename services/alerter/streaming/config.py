@@ -9,6 +9,7 @@ hits) are provisioned like the pipeline's own.
 from __future__ import annotations
 
 import ssl
+from pathlib import Path
 from typing import Any
 
 from newswatch.errors import ConfigError
@@ -73,6 +74,10 @@ def faust_options(settings: Settings) -> dict[str, Any]:
         "processing_guarantee": "at_least_once",
         "web_enabled": False,
         "autodiscover": False,
+        # faust's default, "<app id>-data" in the working directory, litters wherever the
+        # process was started (a checkout, under tests); the image's working directory is the
+        # data directory, so deployed paths stay the same.
+        "datadir": settings.data_path(Path(f"{cfg.app_id}-data")),
     }
     credentials = _credentials(settings)
     if credentials is not None:

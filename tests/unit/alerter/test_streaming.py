@@ -52,6 +52,11 @@ def test_faust_options_come_from_the_kafka_settings() -> None:
     assert "broker_credentials" not in options
 
 
+def test_faust_keeps_its_data_under_the_data_dir(tmp_path: Path) -> None:
+    options = faust_options(_settings(data_dir=str(tmp_path), bus={"backend": "kafka"}))
+    assert options["datadir"] == tmp_path / "newswatch-alerter-data"
+
+
 def _doc(sub_id: str, query: str) -> dict[str, object]:
     return {
         "id": sub_id,
