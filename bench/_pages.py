@@ -1,6 +1,6 @@
 """Shared by the benches that download pages: a keep-alive page server and discovered items.
 
-Not a bench itself (``make bench`` runs it as a no-op). The server runs in its own process so
+Not a bench itself (``make bench`` skips ``bench/_*.py``). The server runs in its own process so
 that serving pages does not compete for the measured process's GIL; ``/<anything>/<n>`` and
 ``/<anything>/<n>.html`` serve page ``n`` modulo the number of pages, anything else is a 404.
 """

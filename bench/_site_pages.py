@@ -129,7 +129,7 @@ def news_site_page(
     site: str = "Bench Wire",
     published: str = "2024-05-02T09:00:00+02:00",
 ) -> bytes:
-    """One article page of about 100 KB around ``paragraphs`` (the story)."""
+    """One article page of about 60 KB around ``paragraphs`` (the story)."""
     esc_title = html.escape(title)
     body = []
     for n, paragraph in enumerate(paragraphs):

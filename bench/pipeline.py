@@ -23,8 +23,8 @@ What bounds the ratio on a small machine is the CPU of everything that is not an
 bench prints the CPU per article of each role and the ratio that CPU allows on this machine's
 cores (with one extractor using a full core, two can go at most as fast as all the cores
 divided by the total CPU per article). On the distributed runtime osmem-server, the pure-Python
-stand-in for Elasticsearch, indexes with a Python Porter stemmer at about 9 ms of CPU per
-article, half an extractor's cost, on the same two cores: there the ceiling is about 1.25, and
+stand-in for Elasticsearch, indexes with a Python Porter stemmer at about 10 ms of CPU per
+article, half an extractor's cost, on the same two cores: there the ceiling is about 1.3, and
 the figure says what the broker and index cost, not how the extractors scale (in production
 Kafka and Elasticsearch run on their own machines).
 
