@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from newswatch.sqlite import write_transaction
+
 __all__ = ["NearDupIndex", "shingles"]
 
 _WORD = re.compile(r"\w+")
@@ -201,14 +203,9 @@ class NearDupIndex:
         results: list[str | None] = []
         now = self._clock()
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
+            with write_transaction(self._conn):
                 for article_id, signature in prepared:
                     results.append(self._check_one(article_id, signature, now))
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
             self._since_bound_check += len(items)
             if self._since_bound_check >= max(1, self.max_entries // 100):
                 self._since_bound_check = 0
@@ -259,8 +256,7 @@ class NearDupIndex:
             return self._expire_locked(self._clock())
 
     def _expire_locked(self, now: float) -> int:
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(self._conn):
             cutoff_row = self._conn.execute(
                 "SELECT id FROM neardup_entries ORDER BY id DESC LIMIT 1 OFFSET ?",
                 (self.max_entries,),
@@ -276,10 +272,6 @@ class NearDupIndex:
                 params,
             )
             deleted = self._conn.execute(f"DELETE FROM neardup_entries WHERE {where}", params)
-            self._conn.execute("COMMIT")
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
         return deleted.rowcount
 
     def __len__(self) -> int:
@@ -296,20 +288,14 @@ class NearDupIndex:
         wanted = (
             f"{self.num_perm}:{self.bands}x{self.rows}:{self.shingle_words}:crc32poly-multshift"
         )
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._conn.execute(
-                    "SELECT value FROM neardup_meta WHERE key = 'parameters'"
-                ).fetchone()
-                if row is None or row[0] != wanted:
-                    self._conn.execute("DELETE FROM neardup_bands")
-                    self._conn.execute("DELETE FROM neardup_entries")
-                    self._conn.execute(
-                        "INSERT OR REPLACE INTO neardup_meta (key, value) VALUES ('parameters', ?)",
-                        (wanted,),
-                    )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self._lock, write_transaction(self._conn):
+            row = self._conn.execute(
+                "SELECT value FROM neardup_meta WHERE key = 'parameters'"
+            ).fetchone()
+            if row is None or row[0] != wanted:
+                self._conn.execute("DELETE FROM neardup_bands")
+                self._conn.execute("DELETE FROM neardup_entries")
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO neardup_meta (key, value) VALUES ('parameters', ?)",
+                    (wanted,),
+                )
