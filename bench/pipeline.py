@@ -34,6 +34,10 @@ measured path is discovered item → download → extraction → tagging → new
 printed with each figure: on the shared 2-core machine the other work, the broker, the index
 server, the indexer and the alerter all compete with the extractors for the same two cores.
 
+With ``KAFKA_BOOTSTRAP_SERVERS`` and ``ELASTICSEARCH_URL`` set, the distributed runs use those
+servers (a real Kafka and Elasticsearch, ideally on other machines) instead of tansu and
+osmem-server, with topics, indices and a faust app id of their own per run.
+
     .venv/bin/python bench/pipeline.py [--articles 1500] [--runtimes embedded,distributed]
                                        [--extractors 1,2] [--tagging-workers 0]
 """
@@ -49,6 +53,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,9 +199,17 @@ def _config(
     }
     if runtime == "distributed":
         from tests.elastic_support import es_target
-        from tests.kafka_broker import start_tansu
+        from tests.kafka_broker import kafka_bootstrap
 
-        bootstrap, stop = start_tansu()
+        # $KAFKA_BOOTSTRAP_SERVERS and $ELASTICSEARCH_URL point the bench at real servers (on
+        # other machines, where the figure means what it says); every run then gets topics,
+        # indices and a faust app of its own, so earlier runs' data cannot count.
+        bootstrap, stop = kafka_bootstrap()
+        run_id = f"bench-{uuid.uuid4().hex[:8]}"
+        config["topics"] = {
+            name: f"{run_id}.{default}" for name, default in Settings().topics.model_dump().items()
+        }
+        config["alerter"]["faust"] = {"app_id": f"{run_id}-alerter"}
         stack.callback(stop)
         elastic = stack.enter_context(es_target())
         config["bus"] = {
@@ -210,7 +223,11 @@ def _config(
         }
         config["index"] = {
             "backend": "elasticsearch",
-            "elasticsearch": {"url": elastic.url, "compat_headers": elastic.real},
+            "elasticsearch": {
+                "url": elastic.url,
+                "compat_headers": elastic.real,
+                "index_prefix": run_id,
+            },
         }
     else:
         config["bus"] = {"embedded": {"partitions": 4, "session_timeout_s": 5.0}}
@@ -236,7 +253,7 @@ def wait_indexed(settings: Settings, target: int, procs: list[subprocess.Popen[b
             return time.monotonic()
         for proc in procs:
             if proc.poll() is not None:
-                raise SystemExit(f"bench: a service exited ({proc.args}); see its log")
+                raise SystemExit(f"bench: a service exited ({proc.args!r}); see its log")
         time.sleep(0.2)
     raise SystemExit(f"bench: {target} articles not indexed after {TIMEOUT_S:.0f}s")
 
