@@ -72,6 +72,9 @@ class ActorLexicon:
         self.display_countries: dict[str, str] = dict(self.country_names)
         self.max_tokens = min(8, max((k.count(" ") + 1 for k in self.index), default=1))
         self.first_words = {k.split(" ", 1)[0] for k in self.index}
+        #: every key's word-boundary prefixes ("islamic state" -> "islamic"): ``find`` extends
+        #: a phrase only while it can still grow into a key, instead of joining every n-gram
+        self.stems = {k[:j] for k in self.index for j, c in enumerate(k) if c == " "}
 
     @classmethod
     def load(cls) -> ActorLexicon:
@@ -148,16 +151,24 @@ class ActorLexicon:
         norms = [t.norm for t in tokens]
         n = len(tokens)
         i = 0
-        first_words = self.first_words
+        first_words, index, stems = self.first_words, self.index, self.stems
         while i < n:
             if norms[i] not in first_words:
                 i += 1
                 continue
             hit: tuple[int, _Key] | None = None
-            for k in range(min(self.max_tokens, n - i), 0, -1):
-                bucket = self.index.get(" ".join(norms[i : i + k]))
-                if not bucket:
-                    continue
+            # the n-grams at i that are keys, shortest first (tried longest first below)
+            keyed: list[tuple[int, list[_Key]]] = []
+            phrase = norms[i]
+            for k in range(1, min(self.max_tokens, n - i) + 1):
+                if k > 1:
+                    phrase = phrase + " " + norms[i + k - 1]
+                bucket = index.get(phrase)
+                if bucket:
+                    keyed.append((k, bucket))
+                if phrase not in stems:
+                    break
+            for k, bucket in reversed(keyed):
                 if k > 1 and base == 0 and not contiguous(text, tokens, i, k):
                     continue
                 surface = text[tokens[i].start - base : tokens[i + k - 1].end - base]

@@ -242,7 +242,9 @@ class Tagger:
 
         # "police found a mass grave outside the town": a discovery reported now, not a past
         # killing recalled ("the Tarhuna mass graves hold the bodies of people killed in 2019")
-        grave_found = _GRAVE_FOUND_RE.search(text) is not None
+        grave_found = (
+            _MASS_GRAVE_RE.search(text) is not None and _GRAVE_FOUND_RE.search(text) is not None
+        )
         drafts: list[_Draft] = []
         current: _Draft | None = None
         for s in sents:
@@ -1109,6 +1111,10 @@ _GRAVE_FOUND_RE = re.compile(
     r"discovered|uncovered|unearthed)\b",
     re.I,
 )
+
+#: Every match of ``_GRAVE_FOUND_RE`` contains this: a literal scan (~5x cheaper) rules it out
+#: in the many documents without one.
+_MASS_GRAVE_RE = re.compile("mass grave", re.I)
 
 #: A year after these is what an event commemorates, not when it happened.
 _COMMEMORATES_RE = re.compile(

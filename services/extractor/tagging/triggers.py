@@ -755,6 +755,21 @@ _ALWAYS_SET = frozenset(_ALWAYS)
 _PREFIX_RE = re.compile(r"\b(" + _trie_pattern(sorted(_BY_PREFIX)) + ")")
 
 
+#: matched literal -> the cues it wakes (filled by ``_wakes``)
+_WAKES: dict[str, tuple[str, ...]] = {}
+
+
+def _wakes(found: str) -> tuple[str, ...]:
+    """The cues a literal found by ``_PREFIX_RE`` wakes: the trie matches the longest literal,
+    and its shorter prefixes wake their cues too. Cached: the literals are a fixed set."""
+    cues: dict[str, None] = {}
+    for n in range(1, len(found) + 1):
+        for c in _BY_PREFIX.get(found[:n], ()):
+            cues[c] = None
+    _WAKES[found] = tuple(cues)
+    return _WAKES[found]
+
+
 def find_hits(text: str) -> list[Hit]:
     """Every cue match in ``text``, sorted by position (``Hit.text`` keeps the original case).
 
@@ -770,14 +785,13 @@ def find_hits(text: str) -> list[Hit]:
     for m in _PREFIX_RE.finditer(low):
         found = m.group(1)
         pos = m.start()
-        # the trie matches the longest literal; its shorter prefixes wake their cues too
-        for n in range(1, len(found) + 1):
-            cues = _BY_PREFIX.get(found[:n])
-            if cues is not None:
-                for c in cues:
-                    lst = starts.setdefault(c, [])
-                    if not lst or lst[-1] != pos:
-                        lst.append(pos)
+        cues = _WAKES.get(found)
+        if cues is None:
+            cues = _wakes(found)
+        for c in cues:
+            lst = starts.setdefault(c, [])
+            if not lst or lst[-1] != pos:
+                lst.append(pos)
     hits: list[Hit] = []
     for cue, rx in CUES.items():
         if cue in ("unreal", "past") and not hits:
