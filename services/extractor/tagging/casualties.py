@@ -137,14 +137,6 @@ class CasualtyMention:
     extra: bool = False  # "and shot another": one more, never a restatement
 
 
-@dataclass(slots=True)
-class _W:
-    text: str
-    low: str
-    start: int
-    end: int
-
-
 def parse_number(words: list[str]) -> tuple[int, int] | None:
     """Parse a number at the start of ``words``: (value, words used), or None.
 
@@ -218,8 +210,8 @@ _PREFIX = frozenset(
 
 def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
     """Casualty counts in one sentence; offsets are shifted by ``offset``."""
-    ws = [_W(m.group(), m.group().lower(), m.start(), m.end()) for m in _WORD_RE.finditer(sentence)]
-    low = [w.low for w in ws]
+    ws = list(_WORD_RE.finditer(sentence))  # the words' matches: offsets via start() / end()
+    low = [m.group().lower() for m in ws]
     out: list[CasualtyMention] = []
     n = len(ws)
 
@@ -256,7 +248,7 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
         if (
             end_i < n
             and low[end_i][:1].isdigit()
-            and sentence[ws[end_i - 1].end : ws[end_i].start] in ("-", "–", "—")
+            and sentence[ws[end_i - 1].end() : ws[end_i].start()] in ("-", "–", "—")
         ):
             used += 1  # "43-49 people": a range, its low end counts
         numbers.append((i, used, value))
@@ -392,8 +384,8 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
                 continue  # "losing 4 of its own men"
             if not low[a].isalpha() or low[a] in _STOPPERS:
                 break
-        start = ws[first_i].start
-        end = ws[last_i].end
+        start = ws[first_i].start()
+        end = ws[last_i].end()
         if _INCLUDING_ATTACKERS_RE.match(sentence, end):
             total = True  # "killing 37 people including the attackers": everyone, once
         out.append(
@@ -410,14 +402,18 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
             )
         )
     # "killing 38 people ... before he was shot dead by police": the attacker counts too
-    perp = _PERP_KILLED_RE.search(sentence)
-    if perp and any(m.kind == "killed" and m.count > 0 for m in out):
+    perp = (
+        _PERP_KILLED_RE.search(sentence)
+        if any(m.kind == "killed" and m.count > 0 for m in out)
+        else None
+    )
+    if perp:
         out.append(
             CasualtyMention("killed", 1, perp.group(), perp.start() + offset, perp.end() + offset)
         )
     # numberless singular victims: "a soldier was killed", "he was shot dead"
     if not any(m.kind == "killed" and not m.zero for m in out):
-        m = _SINGLE_KILLED_RE.search(sentence)
+        m = _SINGLE_KILLED_RE.search(sentence) if _may_be_single_killed(sentence) else None
         if m:
             count, end = 1, m.end()
             of = _OF_PHRASE_RE.match(sentence, end)
@@ -435,6 +431,16 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
                 )
             )
     return out
+
+
+def _may_be_single_killed(sentence: str) -> bool:
+    """Can ``_SINGLE_KILLED_RE`` match? Each of its branches holds one of ``_SINGLE_HINTS``
+    (case-insensitively): a cheap test that skips the big regex on most sentences. ASCII text
+    is tested with ``in`` on its lower case (the same as ``re.I`` there), other text by regex."""
+    if sentence.isascii():
+        low = sentence.lower()
+        return any(h in low for h in _SINGLE_HINTS)
+    return _SINGLE_HINT_RE.search(sentence) is not None
 
 
 def _number_at(low: list[str], i: int) -> tuple[int, int] | None:
@@ -709,6 +715,11 @@ _KILLED_PASSIVE = (
     r"(?:killed|shot dead|shot and killed|stabbed to death|beaten to death|stoned to death|"
     r"murdered|executed|assassinated|beheaded|found dead|lynched|slain|burned to death)"
 )
+#: One of these is in every match of ``_SINGLE_KILLED_RE`` (see ``_may_be_single_killed``).
+_SINGLE_HINTS = tuple(
+    words("kill shot stab death murder execut assassin behead dead lynch slain died body")
+)
+_SINGLE_HINT_RE = re.compile("|".join(_SINGLE_HINTS), re.I)
 _SINGLE_KILLED_RE = re.compile(
     r"\b(?:(?:he|she)|(?:a|an|one)(?: \(?[\w-]+\)?){0,4} (?:" + _ONE_NOUNS + r")"
     r"(?: (?:of|from) [^.,;]{1,40}?)?),? (?:was|has been|had been|is|were) "
