@@ -46,7 +46,14 @@ from services.extractor.tagging.gazetteer import (
     haversine_km,
     shift,
 )
-from services.extractor.tagging.rules import ARMED, CIVILIANS, PROTESTERS, STATE, classify
+from services.extractor.tagging.rules import (
+    ARMED,
+    CIVILIANS,
+    PROTESTERS,
+    STATE,
+    classify,
+    event_type_of,
+)
 from services.extractor.tagging.text import Sentence, Token, sentences, tokenize, words
 from services.extractor.tagging.triggers import Hit, _trie_pattern, find_hits
 
@@ -638,8 +645,6 @@ class Tagger:
         ctx: Counter[str],
         actor_places: list[PlaceMention] | None = None,
     ) -> Event:
-        from services.extractor.tagging.rules import event_type_of
-
         first = d.sents[0]
         loc = self._location(d, all_places, src, ctx, actor_places)
         country = loc.country_code if loc else src

@@ -751,22 +751,34 @@ for _cue, _rx_ in CUES.items():
             # keyed by the prefix's first word: matches never overlap across words
             _BY_PREFIX.setdefault(_p.split(" ", 1)[0], set()).add(_cue)
 _ALWAYS_SET = frozenset(_ALWAYS)
+#: cue -> its whole literal prefixes ("a march", "the march" for a cue woken by "a", "the")
+_LITERALS: dict[str, tuple[str, ...]] = {
+    _cue: _pre for _cue, _rx_ in CUES.items() if (_pre := _PREFIXES.get(_rx_.pattern)) is not None
+}
 #: one pass over the text finds which prefixes (so which cues) can match at all
 _PREFIX_RE = re.compile(r"\b(" + _trie_pattern(sorted(_BY_PREFIX)) + ")")
 
-
 #: matched literal -> the cues it wakes (filled by ``_wakes``)
-_WAKES: dict[str, tuple[str, ...]] = {}
+_WAKES: dict[str, tuple[tuple[str, tuple[str, ...] | None], ...]] = {}
 
 
-def _wakes(found: str) -> tuple[str, ...]:
-    """The cues a literal found by ``_PREFIX_RE`` wakes: the trie matches the longest literal,
-    and its shorter prefixes wake their cues too. Cached: the literals are a fixed set."""
-    cues: dict[str, None] = {}
+def _wakes(found: str) -> tuple[tuple[str, tuple[str, ...] | None], ...]:
+    """The cues a literal found by ``_PREFIX_RE`` wakes, each with the whole literal prefixes
+    that must be written where it was found (None: the found word itself is enough).
+
+    The trie matches the longest literal; its shorter prefixes wake their cues too. A cue woken
+    by a first word ("a") is tried only where one of its literals starting with that word ("a
+    march") is written: ``str.startswith`` is far cheaper than ``Pattern.match``. Cached: the
+    literals are a fixed set."""
+    keys: dict[str, set[str]] = {}
     for n in range(1, len(found) + 1):
         for c in _BY_PREFIX.get(found[:n], ()):
-            cues[c] = None
-    _WAKES[found] = tuple(cues)
+            keys.setdefault(c, set()).add(found[:n])
+    out: list[tuple[str, tuple[str, ...] | None]] = []
+    for c, ks in keys.items():
+        lits = tuple(p for p in _LITERALS[c] if p.split(" ", 1)[0] in ks)
+        out.append((c, None if all(p in ks for p in lits) else lits))
+    _WAKES[found] = tuple(out)
     return _WAKES[found]
 
 
@@ -774,9 +786,9 @@ def find_hits(text: str) -> list[Hit]:
     """Every cue match in ``text``, sorted by position (``Hit.text`` keeps the original case).
 
     One scan with a trie of the cues' literal first words finds where each cue can start; a
-    cue's regex is then tried at those word starts only (``Pattern.match`` at a position), in
-    text order and without overlap, which is what ``finditer`` would have found. Cues with a
-    non-literal alternative scan the whole text.
+    cue's regex is then tried at those word starts only (``Pattern.match`` at a position) where
+    one of its whole literal prefixes is written, in text order and without overlap, which is
+    what ``finditer`` would have found. Cues with a non-literal alternative scan the whole text.
     """
     low = text.lower()
     if len(low) != len(text):  # a few characters lower-case to two: keep offsets exact
@@ -788,10 +800,13 @@ def find_hits(text: str) -> list[Hit]:
         cues = _WAKES.get(found)
         if cues is None:
             cues = _wakes(found)
-        for c in cues:
-            lst = starts.setdefault(c, [])
-            if not lst or lst[-1] != pos:
-                lst.append(pos)
+        for c, lits in cues:
+            if lits is None or low.startswith(lits, pos):
+                lst = starts.get(c)
+                if lst is None:
+                    starts[c] = [pos]
+                else:
+                    lst.append(pos)  # each match starts further on: no duplicates
     hits: list[Hit] = []
     for cue, rx in CUES.items():
         if cue in ("unreal", "past") and not hits:
