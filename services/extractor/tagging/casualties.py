@@ -216,7 +216,7 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
     n = len(ws)
 
     # explicit zeros
-    zero = _ZERO_RE.search(sentence)
+    zero = _ZERO_RE.search(sentence) if _holds_any(sentence, _ZERO_HINTS, _ZERO_HINT_RE) else None
     if zero:
         kinds = ["killed"]
         if re.search(r"injur|wound|casualt", zero.group(), re.I):
@@ -433,14 +433,19 @@ def find_casualties(sentence: str, offset: int = 0) -> list[CasualtyMention]:
     return out
 
 
-def _may_be_single_killed(sentence: str) -> bool:
-    """Can ``_SINGLE_KILLED_RE`` match? Each of its branches holds one of ``_SINGLE_HINTS``
-    (case-insensitively): a cheap test that skips the big regex on most sentences. ASCII text
-    is tested with ``in`` on its lower case (the same as ``re.I`` there), other text by regex."""
+def _holds_any(sentence: str, hints: tuple[str, ...], hint_re: re.Pattern[str]) -> bool:
+    """Does ``sentence`` hold one of ``hints`` case-insensitively? A cheap test run before a
+    big regex each of whose matches holds one. ASCII text is tested with ``in`` on its lower
+    case (the same as ``re.I`` there), other text with ``hint_re`` (the hints under ``re.I``)."""
     if sentence.isascii():
         low = sentence.lower()
-        return any(h in low for h in _SINGLE_HINTS)
-    return _SINGLE_HINT_RE.search(sentence) is not None
+        return any(h in low for h in hints)
+    return hint_re.search(sentence) is not None
+
+
+def _may_be_single_killed(sentence: str) -> bool:
+    """Can ``_SINGLE_KILLED_RE`` match? Each of its branches holds one of ``_SINGLE_HINTS``."""
+    return _holds_any(sentence, _SINGLE_HINTS, _SINGLE_HINT_RE)
 
 
 def _number_at(low: list[str], i: int) -> tuple[int, int] | None:
@@ -685,6 +690,10 @@ _ZERO_RE = re.compile(
     r"|no (?:reported |immediate )?(?:casualties|fatalities|deaths|injuries) (?:were )?reported)",
     re.I,
 )
+
+#: One of these is in every match of ``_ZERO_RE`` (see ``_holds_any``).
+_ZERO_HINTS = tuple(words("casualties fatalities deaths injur killed hurt wounded"))
+_ZERO_HINT_RE = re.compile("|".join(_ZERO_HINTS), re.I)
 
 _PERP_KILLED_RE = re.compile(
     r"\b(?:before|after|when|until|as) (?:he|she|the (?:gunman|attacker|assailant|bomber)) "

@@ -523,8 +523,13 @@ class Gazetteer:
             if not longest:
                 i += 1
                 continue
-            for k in range(min(longest, self.max_tokens, n - i), 0, -1):
-                if blocked and any(j in blocked for j in range(i, i + k)):
+            kmax = min(longest, self.max_tokens, n - i)
+            # a name may not reach the first blocked token after i (i itself is not blocked)
+            reach = kmax
+            if blocked:
+                reach = next((j - i for j in range(i + 1, i + kmax) if j in blocked), kmax)
+            for k in range(kmax, 0, -1):
+                if k > reach:
                     continue
                 last = tokens[i + k - 1]
                 if not last.is_cap and not (k > 1 and last.norm in _ADMIN_WORDS):

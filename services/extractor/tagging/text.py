@@ -64,10 +64,19 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
     """Split ``text`` into tokens; offsets are shifted by ``offset`` (for sentence slices)."""
     out: list[Token] = []
     append = out.append
+    new = object.__new__
     for m in _TOKEN_RE.finditer(text):
         w = m.group()
         s = m.start() + offset
-        append(Token(w, norm(w), s, s + len(w)))
+        # what Token(w, norm(w), s, s + len(w)) makes, without a Python __init__ call per token
+        t = new(Token)
+        t.text = w
+        t.norm = norm(w)
+        t.start = s
+        t.end = s + len(w)
+        c = w[0]
+        t.is_cap = c.isupper() or c.isdigit()
+        append(t)
     return out
 
 
