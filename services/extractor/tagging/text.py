@@ -60,18 +60,28 @@ def norm_phrase(phrase: str) -> str:
     return " ".join(norm(m.group()) for m in _TOKEN_RE.finditer(phrase))
 
 
+#: word -> norm(word) for ``tokenize``: a plain dict lookup is cheaper than the lru_cache call
+_NORMS: dict[str, str] = {}
+
+
 def tokenize(text: str, offset: int = 0) -> list[Token]:
     """Split ``text`` into tokens; offsets are shifted by ``offset`` (for sentence slices)."""
     out: list[Token] = []
     append = out.append
     new = object.__new__
+    norms = _NORMS
+    if len(norms) > 100_000:
+        norms.clear()  # bounded memory on a long-running service
     for m in _TOKEN_RE.finditer(text):
         w = m.group()
         s = m.start() + offset
         # what Token(w, norm(w), s, s + len(w)) makes, without a Python __init__ call per token
         t = new(Token)
         t.text = w
-        t.norm = norm(w)
+        nw = norms.get(w)
+        if nw is None:
+            nw = norms[w] = norm(w)
+        t.norm = nw
         t.start = s
         t.end = s + len(w)
         c = w[0]
