@@ -2,7 +2,7 @@
 
 Extraction and tagging are both CPU-bound pure Python, so under the GIL they cannot overlap in
 threads; a worker process tags article *n* while the service's thread extracts article *n + 1*.
-Each worker is ``python -m services.extractor.tagworker`` talking length-prefixed pickles over its
+Each worker is ``python -m services.extractor.tagworker`` talking length-prefixed frames over its
 stdin/stdout (see ``tagworker``): it loads the tagger's lexicons once and imports nothing else, so
 it costs the tagger's memory only. A worker that dies, or does not answer within the timeout, is
 killed and replaced; the documents it held get a ``TaggingResult`` with ``error`` set, never an
@@ -103,13 +103,15 @@ class _Worker:
                 if frame == ("ready",):
                     self.ready.set()
                     continue
-                request_id, result, seconds, error = frame
+                request_id, encoded, seconds, error = frame
                 with self._lock:
                     future = self.pending.pop(request_id, None)
                 if future is None:
                     continue
-                if error is not None or result is None:
+                if error is not None or encoded is None:
                     result = TaggingResult(error=error or "the tagger returned nothing")
+                else:
+                    result = TaggingResult.model_validate_json(encoded)
                 future.set_result((result, float(seconds)))
         except Exception as exc:  # a corrupt frame: treat the worker as dead
             log.warning("tagging worker %d: unreadable answer: %s", self.number, exc)

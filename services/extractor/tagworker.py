@@ -2,7 +2,10 @@
 
 Reads requests from stdin and writes answers to stdout, each a frame: a 4-byte big-endian length
 and a pickle. Request ``(id, text, title, published_at, source_country)``; answer ``(id,
-TaggingResult | None, seconds, error | None)``. The first frame written is ``("ready",)``, once
+TaggingResult as JSON | None, seconds, error | None)``. The result travels as its JSON, not as
+pickled models: unpickling a TaggingResult runs Python code for every nested model (about
+0.5 ms, in the extractor's process, under its GIL), where pydantic validates the JSON in Rust
+(0.03 ms) into an equal model. The first frame written is ``("ready",)``, once
 the tagger's lexicons are loaded. It exits when stdin closes. Only the tagger is imported here,
 so the worker costs the tagger's memory and nothing more (``multiprocessing``'s spawn would
 re-import the parent's main module: trafilatura, the bus and the rest).
@@ -10,6 +13,7 @@ re-import the parent's main module: trafilatura, the bus and the rest).
 
 from __future__ import annotations
 
+import os
 import pickle
 import signal
 import struct
@@ -54,7 +58,10 @@ def main() -> int:
     while True:
         request = read_frame(requests)
         if request is None:
-            return 0
+            # Every answer is flushed; skip the interpreter's teardown, which frees the tagger's
+            # millions of lexicon objects one by one (~0.4 s a worker) before the process ends.
+            answers.flush()
+            os._exit(0)
         request_id, text, title, published_at, source_country = request
         started = time.perf_counter()
         try:
@@ -64,7 +71,9 @@ def main() -> int:
             error = None
         except Exception as exc:  # the tagger promises not to raise; report it if it does
             result, error = None, f"{type(exc).__name__}: {exc}"[:2000]
-        write_frame(answers, (request_id, result, time.perf_counter() - started, error))
+        seconds = time.perf_counter() - started
+        encoded = result.model_dump_json() if result is not None else None
+        write_frame(answers, (request_id, encoded, seconds, error))
 
 
 if __name__ == "__main__":

@@ -259,6 +259,13 @@ def test_the_default_tagger_runs_in_a_worker_process(tmp_path: Path, news_site: 
     assert dead == [] and len(articles) == 1
     assert articles[0].tagging_error is None
     assert articles[0].extraction_status == "ok"
+    # The worker's answer crosses the pipe as JSON: it must equal the tagger run in process.
+    inline = make_settings(tmp_path / "inline", tagging=True, tagging_workers=0)
+    publish(inline, item(url))
+    same, _ = run_once(inline)
+    assert articles[0].events, "the page reports a drone strike"
+    for field in ("events", "places", "actors", "tags"):
+        assert getattr(articles[0], field) == getattr(same[0], field), field
 
 
 def _records(path: Path) -> list[str]:

@@ -52,3 +52,22 @@ def test_a_worker_that_hangs_is_timed_out_and_replaced() -> None:
         assert pool._workers[0] is not old
     finally:
         pool.close()
+
+
+def test_a_real_worker_answers_equal_to_the_tagger_and_exits_cleanly() -> None:
+    from services.extractor.tagging import tag
+
+    pool = TaggingPool(1, timeout_s=120)
+    try:
+        pool.start()
+        text = "Gunmen killed four soldiers at a checkpoint near Arish on Friday, officials said."
+        result, _seconds = pool.result(
+            pool.submit(text, title=None, published_at=None, source_country="EG")
+        )
+        assert result.error is None and result.events
+        assert result == tag(text, source_country="EG")  # the answer crossed the pipe as JSON
+        worker = pool._workers[0]
+        assert worker is not None
+    finally:
+        pool.close()
+    assert worker.process.returncode == 0  # closed stdin: the worker leaves without an error
