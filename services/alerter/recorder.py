@@ -153,6 +153,17 @@ class AlertRecorder:
                     self._one(conn, sub, article, match, now, moment, stats)
         return stats
 
+    def record_item(self, sub: Subscription, article_id: str, item: AlertArticle) -> RecordStats:
+        """Record one prepared match of ``sub`` in its own transaction: the faust app's
+        ``record_limited``, which records rate-limited and digest subscriptions on the one
+        replica that owns the subscription (the item was built where the article was read)."""
+        stats = RecordStats()
+        now = self.clock()
+        with self.db.transaction() as conn:
+            if not self._seen(conn, sub.id, article_id, stats):
+                self._dispose(conn, sub, article_id, item, now, _utc(now), stats)
+        return stats
+
     def _one(
         self,
         conn: sqlite3.Connection,
@@ -163,13 +174,35 @@ class AlertRecorder:
         moment: dt.datetime,
         stats: RecordStats,
     ) -> None:
+        if self._seen(conn, sub.id, article.article_id, stats):
+            return
+        item = build_alert_article(alert_id(sub.id, article.article_id), article, match)
+        self._dispose(conn, sub, article.article_id, item, now, moment, stats)
+
+    @staticmethod
+    def _seen(
+        conn: sqlite3.Connection, subscription_id: str, article_id: str, stats: RecordStats
+    ) -> bool:
         seen = conn.execute(
             "SELECT 1 FROM alerts WHERE subscription_id = ? AND article_id = ?",
-            (sub.id, article.article_id),
+            (subscription_id, article_id),
         ).fetchone()
         if seen:
             stats.duplicates += 1
-            return
+        return bool(seen)
+
+    def _dispose(
+        self,
+        conn: sqlite3.Connection,
+        sub: Subscription,
+        article_id: str,
+        item: AlertArticle,
+        now: float,
+        moment: dt.datetime,
+        stats: RecordStats,
+    ) -> None:
+        """Decide what happens to one new match (muted, digest, rate limited, immediate) and
+        write it: the dedupe record, then outbox rows or a ``suppressed`` log record."""
         mute_end = sub.mute_end(moment)
         not_before = None
         if mute_end is not None and sub.mute_action == "suppress":
@@ -186,12 +219,11 @@ class AlertRecorder:
         else:
             disposition = "immediate"
             not_before = None if mute_end is None else mute_end.timestamp()
-        aid = alert_id(sub.id, article.article_id)
-        item = build_alert_article(aid, article, match)
+        aid = item.alert_id
         DedupeStore.claim(
             conn,
             subscription_id=sub.id,
-            article_id=article.article_id,
+            article_id=article_id,
             disposition=disposition,
             payload=item.model_dump_json(),
             now=now,
@@ -211,7 +243,7 @@ class AlertRecorder:
             stats.digested += 1
         else:
             why = "muted" if disposition == "muted" else "rate limited"
-            stats.suppressed += self._suppressed(conn, sub, aid, article.article_id, why, now)
+            stats.suppressed += self._suppressed(conn, sub, aid, article_id, why, now)
 
     def _spike(
         self,

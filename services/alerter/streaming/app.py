@@ -6,7 +6,13 @@ Topics and state, for app id ``A`` (``alerter.faust.app_id``) and P partitions o
   with the shared ``SubscriptionIndex``, skip (subscription, article) pairs the **dedupe table**
   already holds, record the rest with the same ``AlertRecorder`` as the embedded service (local
   SQLite: dedupe record + outbox rows in one transaction), then set them in the table. Hits of
-  spike rules go to the internal topic ``A-spike-hits``, keyed by subscription.
+  spike rules go to the internal topic ``A-spike-hits``, keyed by subscription; matches of
+  subscriptions with a ``rate_limit`` or ``mode: digest`` go to ``A-limited-hits``, keyed by
+  subscription (set in the dedupe table as they are sent).
+* ``A-limited-hits`` → agent ``record_limited``: once per (subscription, article)
+  (``limited-seen``), record the prepared alert item with the replica's ``AlertRecorder``
+  (``record_item``), so a subscription's rate-limit window and digest queue live in the SQLite
+  file of the one replica that owns its partition (one limit, one digest, across replicas).
 * ``A-spike-hits`` → agent ``count_spikes``: once per (rule, article) (``spike-seen``), add the hit
   to the **windowed table** ``spike-counts`` (tumbling buckets) and decide with the rule shared
   with the embedded store (``services.alerter.spikes``); a firing is queued by
@@ -49,16 +55,24 @@ from services.alerter import spikes
 from services.alerter.dedupe import alert_id
 from services.alerter.delivery import DeliveryWorker
 from services.alerter.matching import Match
-from services.alerter.payload import build_alert_article
+from services.alerter.payload import AlertArticle, build_alert_article
 from services.alerter.recorder import AlertRecorder, RecordStats
 from services.alerter.service import ALERTS, MATCHES, OUTBOX_RETENTION_S, SUBSCRIPTIONS
 from services.alerter.state import StateDB
 from services.alerter.streaming.config import faust_options
 from services.alerter.streaming.spikes import SpikeState, window_total
 from services.alerter.streaming.view import SubscriptionView
+from services.alerter.subscriptions import Subscription
 from services.alerter.sync import open_store
 
-__all__ = ["AlerterApp", "SpikeHit", "SubscriptionsTable"]
+__all__ = [
+    "AlerterApp",
+    "LimitedHit",
+    "SpikeHit",
+    "SubscriptionsTable",
+    "is_limited",
+    "limited_hit",
+]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +89,38 @@ class SpikeHit(faust.Record, serializer="json", namespace="newswatch.alerter.spi
     ts: float
     #: The alert's article part (``AlertArticle`` JSON), for the spike alert's payload.
     payload: str
+
+
+class LimitedHit(faust.Record, serializer="json", namespace="newswatch.alerter.limited_hit"):
+    """A new match of a rate-limited or digest subscription, on its way to the subscription's
+    partition (whose replica keeps the rate-limit window and the digest queue)."""
+
+    subscription_id: str
+    article_id: str
+    #: When the article was matched (the recording replica decides with its own clock).
+    ts: float
+    #: The alert's article part (``AlertArticle`` JSON), recorded as it is.
+    payload: str
+
+
+def is_limited(sub: Subscription) -> bool:
+    """Whether ``sub``'s matches are recorded by subscription (``A-limited-hits``) rather than
+    where the article is read: a limit or a digest counts the subscription's alerts, which only
+    one replica sees whole. Spike rules have their own topic."""
+    return sub.spike is None and (sub.rate_limit is not None or sub.mode == "digest")
+
+
+def limited_hit(article: Article, match: Match, now: float) -> LimitedHit:
+    """The record ``record_limited`` needs to record ``match`` on another replica: the alert
+    item is built here, where the article is read, exactly as the local path builds it."""
+    sub = match.subscription
+    item = build_alert_article(alert_id(sub.id, article.article_id), article, match)
+    return LimitedHit(
+        subscription_id=sub.id,
+        article_id=article.article_id,
+        ts=now,
+        payload=item.model_dump_json(),
+    )
 
 
 class SubscriptionsTable(GlobalTable):
@@ -218,6 +264,16 @@ class AlerterApp:
             partitions=partitions,
             internal=True,
         )
+        self.limited_hits_topic = app.topic(
+            f"{app_id}-limited-hits",
+            key_type=str,
+            value_type=LimitedHit,
+            partitions=partitions,
+            internal=True,
+        )
+        self.limited_seen = app.Table(
+            "limited-seen", key_type=str, value_type=float, partitions=partitions
+        )
         bucket = cfg.faust.spike_bucket_s
         self.bucket_s = float(bucket)
         self.spike_counts = (
@@ -236,10 +292,15 @@ class AlerterApp:
         app.transport.Consumer = type(  # type: ignore[misc]
             "AlerterConsumer",
             (FromTheStartConsumer,),
-            {"stream_topics": frozenset({topics.articles, f"{app_id}-spike-hits"})},
+            {
+                "stream_topics": frozenset(
+                    {topics.articles, f"{app_id}-spike-hits", f"{app_id}-limited-hits"}
+                )
+            },
         )
         app.agent(self.articles_topic, name="match_articles")(self._match_articles)
         app.agent(self.spike_hits_topic, name="count_spikes")(self._count_spikes)
+        app.agent(self.limited_hits_topic, name="record_limited")(self._record_limited)
         app.timer(1.0, name="alerter_periodic")(self._periodic)
 
     # -- lifecycle (outside the event loop) -----------------------------------------------------
@@ -334,9 +395,19 @@ class AlerterApp:
         MATCHES.inc(len(found))
         plain: list[Match] = []
         for match in found:
-            if match.subscription.spike is not None:
+            sub = match.subscription
+            if sub.spike is not None:
                 await self._send_hit(article, match)
-            elif dedupe_key(match.subscription.id, article.article_id) not in self.dedupe:
+                continue
+            pair = dedupe_key(sub.id, article.article_id)
+            if pair in self.dedupe:
+                continue
+            if is_limited(sub):
+                await self.limited_hits_topic.send(
+                    key=sub.id, value=limited_hit(article, match, self.clock())
+                )
+                self.dedupe[pair] = self.clock()
+            else:
                 plain.append(match)
         if not plain:
             return None
@@ -417,6 +488,32 @@ class AlerterApp:
             return None
         log.info("spike rule %s fired (%d hits in %.0f min)", sub.id, crossing.count, window_s / 60)
         stats = recorder.record_spike(sub, crossing, hit.article_id)
+        _count(stats)
+        if stats.deliveries:
+            worker.wake()
+        return stats
+
+    # -- rate-limited and digest subscriptions --------------------------------------------------
+
+    async def _record_limited(self, stream: Any) -> None:
+        async for hit in stream:
+            self.handle_limited(hit)
+
+    def handle_limited(self, hit: LimitedHit) -> RecordStats | None:
+        """Record one match of a rate-limited or digest subscription (inside a stream event of
+        ``A-limited-hits``, on the replica owning the subscription's partition)."""
+        recorder, worker = self._ready()
+        sub = self.view.get(hit.subscription_id)
+        if sub is None or sub.spike is not None:
+            # Deleted since the match (or made a spike rule); any other change since is
+            # recorded as the subscription is now.
+            return None
+        seen = dedupe_key(hit.subscription_id, hit.article_id)
+        if seen in self.limited_seen:
+            return None
+        item = AlertArticle.model_validate_json(hit.payload)
+        stats = recorder.record_item(sub, hit.article_id, item)
+        self.limited_seen[seen] = hit.ts
         _count(stats)
         if stats.deliveries:
             worker.wake()

@@ -25,6 +25,7 @@ from newswatch.runtime import ServiceContext
 from newswatch.settings import Settings, load_settings
 from services.alerter.channels.webhook import verify_signature
 from services.alerter.engine import alerter_service
+from services.alerter.state import StateDB
 from services.alerter.streaming.app import AlerterApp
 from services.alerter.streaming.service import FaustAlerterService
 from services.alerter.sync import open_store
@@ -281,3 +282,130 @@ def test_a_replica_taking_over_knows_what_was_alerted(
             publish(fresh, [(a.article_id, encode(a)) for a in items])
             time.sleep(8.0)
         assert len(hooks.accepted()) == 8
+
+
+@contextmanager
+def two_replicas(
+    settings: Settings, tmp_path: Path
+) -> Iterator[tuple[FaustAlerterService, FaustAlerterService]]:
+    """Two replicas of the app (one consumer group, a state file each), once each owns one
+    partition of news.articles and has read its tables back."""
+    other = settings.model_copy(update={"data_dir": tmp_path / "two"})
+
+    def owned(service: FaustAlerterService) -> set[int]:
+        app = alerter(service).app
+        return {
+            tp.partition for tp in app.consumer.assignment() if tp.topic == settings.topics.articles
+        }
+
+    with running(settings) as first, running(other) as second:
+        wait_for(
+            lambda: first.ready and second.ready and len(owned(first)) == len(owned(second)) == 1,
+            timeout=90,
+            what="both replicas assigned a partition",
+        )
+        yield first, second
+
+
+def limited_settings(
+    tmp_path: Path, bootstrap: str, smtp: SmtpServer, hook_url: str, **limits: Any
+) -> Settings:
+    sub = {
+        "id": "derna-limited",
+        "name": "Derna (limited)",
+        "owner": "analyst@example.org",
+        "query": "Derna",
+        "channels": {"webhooks": [{"url": hook_url, "secret": SECRET}]},
+        **limits,
+    }
+    return faust_settings(
+        tmp_path / "one",
+        bootstrap,
+        smtp=smtp,
+        hook_url=hook_url,
+        run=f"l{uuid.uuid4().hex[:8]}",
+        subscriptions=[sub],
+    )
+
+
+def test_a_rate_limit_holds_across_replicas(
+    tmp_path: Path, bootstrap: str, smtp_server: SmtpServer
+) -> None:
+    with webhook_receiver() as hooks:
+        settings = limited_settings(
+            tmp_path,
+            bootstrap,
+            smtp_server,
+            hooks.url,
+            rate_limit={"max_alerts": 2, "per_minutes": 60},
+        )
+        items = [derna(n) for n in range(8)]
+
+        def suppressed() -> list[dict[str, Any]]:
+            alerts = read_topic(settings, settings.topics.alerts)
+            return [a for a in alerts if a["status"] == "suppressed"]
+
+        with two_replicas(settings, tmp_path) as (first, second):
+            publish(settings, [(a.article_id, encode(a)) for a in items])
+            wait_for(lambda: len(suppressed()) >= 6, timeout=60, what="six suppressed")
+            wait_for(lambda: len(hooks.accepted()) >= 2, timeout=30, what="two webhooks")
+            time.sleep(3.0)  # anything over the limit would arrive meanwhile
+            # The articles were read on both replicas (both partitions)...
+            assert alerter(first).articles_seen > 0 and alerter(second).articles_seen > 0
+        # ...and the limit counted once: 2 alerts, the other 6 logged as rate limited.
+        assert len(hooks.accepted()) == 2
+        assert all(r.json["kind"] == "alert" for r in hooks.accepted())
+        rest = suppressed()
+        assert len(rest) == 6
+        assert {r["error"] for r in rest} == {"rate limited"}
+        alerted = {r.json["alerts"][0]["article_id"] for r in hooks.accepted()}
+        assert alerted | {r["article_id"] for r in rest} == {a.article_id for a in items}
+
+
+def test_a_digest_is_made_once_across_replicas(
+    tmp_path: Path, bootstrap: str, smtp_server: SmtpServer
+) -> None:
+    with webhook_receiver() as hooks:
+        settings = limited_settings(
+            tmp_path, bootstrap, smtp_server, hooks.url, mode="digest", digest_every_minutes=60
+        )
+        items = [derna(n) for n in range(8)]
+        with two_replicas(settings, tmp_path) as replicas:
+
+            def pending() -> int:
+                total = 0
+                for service in replicas:
+                    db = alerter(service).db
+                    assert db is not None
+                    (count,) = db.conn.execute(
+                        "SELECT COUNT(*) FROM alerts WHERE disposition = 'digest'"
+                    ).fetchone()
+                    total += int(count)
+                return total
+
+            publish(settings, [(a.article_id, encode(a)) for a in items])
+            wait_for(lambda: pending() >= 8, timeout=60, what="eight digest items recorded")
+            assert all(alerter(s).articles_seen > 0 for s in replicas)
+            # The period ends now: both replicas' digest clocks are set an hour back.
+            for service in replicas:
+                set_back(alerter(service).db)
+            wait_for(lambda: len(hooks.accepted()) >= 1, timeout=30, what="the digest")
+            time.sleep(3.0)  # a second digest would arrive meanwhile
+            assert pending() == 8
+        received = hooks.accepted()
+        assert len(received) == 1
+        assert received[0].json["kind"] == "digest"
+        assert {a["article_id"] for a in received[0].json["alerts"]} == {
+            a.article_id for a in items
+        }
+
+
+def set_back(db: StateDB | None) -> None:
+    """Move a replica's digest clock an hour back (once its first period has started)."""
+    assert db is not None
+
+    def started() -> bool:
+        return int(db.conn.execute("SELECT COUNT(*) FROM digests").fetchone()[0]) == 1
+
+    wait_for(started, what="the digest clock")
+    db.conn.execute("UPDATE digests SET last_flush_at = last_flush_at - 3700")

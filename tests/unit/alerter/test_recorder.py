@@ -6,8 +6,10 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from services.alerter.dedupe import alert_id
 from services.alerter.matching import SubscriptionIndex
 from services.alerter.outbox import Outbox
+from services.alerter.payload import AlertArticle, build_alert_article
 from services.alerter.recorder import AlertRecorder
 from services.alerter.state import StateDB
 from services.alerter.subscriptions import Subscription
@@ -185,3 +187,29 @@ def test_old_articles_do_not_count_towards_a_spike(tmp_path: Path) -> None:
         *(article(url=f"https://n.example.org/o{i}", published_at=old) for i in range(3)),
     )
     assert stats.spike_hits == 3 and stats.spikes == 0
+
+
+def test_a_prepared_item_is_recorded_like_a_match(tmp_path: Path) -> None:
+    """``record_item`` (the faust app's rate-limited/digest path) decides as ``record`` does:
+    same dedupe, same rate limit, the item stored as it came."""
+    db, recorder, _clock = make(tmp_path)
+    sub = subscription(
+        id="rl",
+        query="derna",
+        channels={"emails": ["a@example.org"]},
+        rate_limit={"max_alerts": 1, "per_minutes": 60},
+    )
+    index = SubscriptionIndex.build([sub])
+    arts = [article(url=f"https://news.example.org/item{i}") for i in range(2)]
+    items = [build_alert_article(alert_id("rl", a.article_id), a, index.match(a)[0]) for a in arts]
+    first = recorder.record_item(sub, arts[0].article_id, items[0])
+    assert (first.alerts, first.deliveries, first.suppressed) == (1, 1, 0)
+    second = recorder.record_item(sub, arts[1].article_id, items[1])
+    assert (second.alerts, second.deliveries, second.suppressed) == (1, 0, 1)
+    assert bus_records(db)[0]["error"] == "rate limited"
+    again = record(recorder, [sub], arts[0])  # the local path sees the same dedupe record
+    assert (again.alerts, again.duplicates) == (0, 1)
+    (stored,) = db.conn.execute(
+        "SELECT payload FROM alerts WHERE article_id = ?", (arts[0].article_id,)
+    ).fetchone()
+    assert AlertArticle.model_validate_json(stored) == items[0]

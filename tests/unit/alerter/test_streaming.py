@@ -8,7 +8,11 @@ import pytest
 
 from newswatch.errors import ConfigError
 from newswatch.settings import load_settings
+from services.alerter.dedupe import alert_id
+from services.alerter.matching import SubscriptionIndex
+from services.alerter.payload import AlertArticle, build_alert_article
 from services.alerter.state import StateDB
+from services.alerter.streaming.app import LimitedHit, is_limited, limited_hit
 from services.alerter.streaming.config import faust_options, use_faust
 from services.alerter.streaming.spikes import SpikeState, window_total
 from services.alerter.streaming.view import SubscriptionView
@@ -128,3 +132,35 @@ def test_a_rule_fires_once_then_rearms_when_the_window_empties() -> None:
     assert again is not None and again.crossing == 2
     back = SpikeState.from_json(state.to_json())
     assert back == state
+
+
+def test_rate_limited_and_digest_subscriptions_are_recorded_by_subscription() -> None:
+    plain = parse_subscription(_doc("plain", "x"))
+    limited = parse_subscription(
+        {**_doc("limited", "x"), "rate_limit": {"max_alerts": 2, "per_minutes": 60}}
+    )
+    digest = parse_subscription({**_doc("digest", "x"), "mode": "digest"})
+    spike = parse_subscription(
+        {
+            **_doc("spike", "x"),
+            "rate_limit": {"max_alerts": 2, "per_minutes": 60},
+            "spike": {"threshold": 2, "window_minutes": 60},
+        }
+    )
+    assert [is_limited(s) for s in (plain, limited, digest, spike)] == [False, True, True, False]
+
+
+def test_a_limited_hit_carries_the_alert_item_the_local_path_would_record() -> None:
+    sub = parse_subscription({**_doc("derna", "Derna"), "mode": "digest"})
+    story = article(title="Airstrike near Derna", text="An airstrike near Derna. " * 10)
+    (match,) = SubscriptionIndex.build([sub]).match(story)
+    hit = limited_hit(story, match, 1_700_000_000.0)
+    back = LimitedHit.loads(hit.dumps(serializer="json"), serializer="json")
+    assert (back.subscription_id, back.article_id, back.ts) == (
+        "derna",
+        story.article_id,
+        1_700_000_000.0,
+    )
+    item = AlertArticle.model_validate_json(back.payload)
+    assert item == build_alert_article(alert_id("derna", story.article_id), story, match)
+    assert item.alert_id == alert_id("derna", story.article_id)
