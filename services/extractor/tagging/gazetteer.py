@@ -796,11 +796,12 @@ class Gazetteer:
         # the towns the text names without ambiguity: a homonym near one of them is likelier
         # ("a sit-in in Chebika ... shops closed in Haffouz": Kairouan's Chebika, not Tozeur's)
         anchors = [
-            (i, m.candidates[0])
+            (i, only.id, only.lat, only.lon)
             for i, m in enumerate(mentions)
             if len(m.candidates) == 1
-            and m.candidates[0].kind == "place"
-            and m.candidates[0].lat is not None
+            and (only := m.candidates[0]).kind == "place"
+            and only.lat is not None
+            and only.lon is not None
             and not m.fuzzy
             and not m.border_ref
         ]
@@ -844,9 +845,9 @@ class Gazetteer:
                     and e.lon is not None
                     and any(
                         j != idx
-                        and a.id != e.id
-                        and haversine_km(e.lat, e.lon, a.lat or 0.0, a.lon or 0.0) <= 60
-                        for j, a in anchors
+                        and anchor_id != e.id
+                        and haversine_km(e.lat, e.lon, lat, lon) <= 60
+                        for j, anchor_id, lat, lon in anchors
                     )
                 ):
                     score += 2.5
