@@ -786,15 +786,7 @@ class Tagger:
             if implied:
                 return self._implied_country(implied[0])
             if src and src in self.gazetteer.countries:
-                e = self.gazetteer.countries[src]
-                return Location(
-                    name=e.name,
-                    country_code=e.cc,
-                    lat=e.lat,
-                    lon=e.lon,
-                    precision=3,
-                    resolution="no place named; source country",
-                )
+                return self._country_location(src, "no place named; source country")
             return None
         return self._to_location(best)
 
@@ -848,14 +840,13 @@ class Tagger:
         return next(p for p in cands if p.entry is not None and counts[p.entry.id] == top)
 
     def _implied_country(self, cc: str) -> Location:
+        return self._country_location(cc, "no place named; country implied by adjectives or actors")
+
+    def _country_location(self, cc: str, resolution: str) -> Location:
+        """The whole country ``cc`` as an event's location (precision 3), saying why."""
         e = self.gazetteer.countries[cc]
         return Location(
-            name=e.name,
-            country_code=e.cc,
-            lat=e.lat,
-            lon=e.lon,
-            precision=3,
-            resolution="no place named; country implied by adjectives or actors",
+            name=e.name, country_code=e.cc, lat=e.lat, lon=e.lon, precision=3, resolution=resolution
         )
 
     @staticmethod

@@ -14,16 +14,18 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from newswatch.bus import open_bus
 from newswatch.models.messages import Article, encode
-from newswatch.runtime import ServiceContext
+from newswatch.runtime import Service, ServiceContext
 from newswatch.settings import Settings, load_settings
 from services.alerter.service import AlerterService
+
+S = TypeVar("S", bound=Service)
 
 
 def free_port() -> int:
@@ -213,11 +215,18 @@ def read_topic(settings: Settings, topic: str) -> list[dict[str, Any]]:
 
 
 @contextmanager
-def running_alerter(settings: Settings) -> Iterator[AlerterService]:
-    """The alerter service running in a thread (API, delivery worker), stopped on exit."""
+def running_service(
+    settings: Settings,
+    make: Callable[[ServiceContext], S],
+    *,
+    ready: Callable[[S], bool] | None = None,
+    join_s: float = 30.0,
+) -> Iterator[S]:
+    """The service ``make`` builds, running in a thread, stopped on exit; with ``ready``, the
+    block starts once it holds (or the service failed). The service's exception fails the test."""
     bus = open_bus(settings)
     ctx = ServiceContext(settings, bus)
-    service = AlerterService(ctx)
+    service = make(ctx)
     errors: list[BaseException] = []
 
     def run() -> None:
@@ -229,12 +238,22 @@ def running_alerter(settings: Settings) -> Iterator[AlerterService]:
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
+        if ready is not None:
+            wait_for(lambda: ready(service) or bool(errors), timeout=90, what="service ready")
+            assert not errors, errors
         yield service
     finally:
         ctx.stopping.set()
-        thread.join(30)
+        thread.join(join_s)
         bus.close()
     assert not errors, errors
+
+
+@contextmanager
+def running_alerter(settings: Settings) -> Iterator[AlerterService]:
+    """The alerter service running in a thread (API, delivery worker), stopped on exit."""
+    with running_service(settings, AlerterService) as service:
+        yield service
 
 
 def run_once(settings: Settings) -> AlerterService:

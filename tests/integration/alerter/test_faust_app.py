@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -34,6 +33,7 @@ from tests.integration.alerter.support import (
     SmtpServer,
     free_port,
     read_topic,
+    running_service,
     wait_for,
     webhook_receiver,
 )
@@ -115,29 +115,14 @@ def faust_settings(
 @contextmanager
 def running(settings: Settings) -> Iterator[FaustAlerterService]:
     """``newswatch alerter`` on Kafka, in a thread; returns once its tables are read back."""
-    bus = open_bus(settings)
-    ctx = ServiceContext(settings, bus)
-    service = alerter_service(ctx)
-    assert isinstance(service, FaustAlerterService), "alerter.engine auto on Kafka is faust"
-    errors: list[BaseException] = []
 
-    def run() -> None:
-        try:
-            service.run()
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
+    def make(ctx: ServiceContext) -> FaustAlerterService:
+        service = alerter_service(ctx)
+        assert isinstance(service, FaustAlerterService), "alerter.engine auto on Kafka is faust"
+        return service
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        wait_for(lambda: service.ready or bool(errors), timeout=90, what="faust ready")
-        assert not errors, errors
+    with running_service(settings, make, ready=lambda s: s.ready, join_s=60) as service:
         yield service
-    finally:
-        ctx.stopping.set()
-        thread.join(60)
-        bus.close()
-    assert not errors, errors
 
 
 def alerter(service: FaustAlerterService) -> AlerterApp:
